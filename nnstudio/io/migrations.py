@@ -1,0 +1,31 @@
+"""File-format migrations: small functions that each lift a document from version N to N + 1.
+
+Layer-level changes (a renamed param, a new default) are handled by each LayerSpec's own
+`version` and `migrate`; this module is for changes to the document's overall layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+FORMAT_NAME = "nnstudio.project"
+CURRENT_VERSION = 1
+
+Document = dict[str, Any]
+
+# MIGRATIONS[n] turns a version-n document into a version-(n + 1) one. Never edit an entry once
+# released; golden files in tests/data/ pin every version we have shipped.
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {}
+
+
+def migrate(document: Document, version: int, target: int | None = None) -> Document:
+    target = CURRENT_VERSION if target is None else target
+    while version < target:
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise RuntimeError(f"no migration from file version {version}")
+        document = step(document)
+        version += 1
+        document["version"] = version
+    return document

@@ -1,0 +1,102 @@
+"""Layers that join several branches: residual sums, products and concatenation."""
+
+from __future__ import annotations
+
+from nnstudio.layers.builtin.common import require_float, same_shape, torch_dim
+from nnstudio.layers.params import int_param
+from nnstudio.layers.spec import Inputs, LayerSpec, PortSpec, ShapeError, TensorType
+
+_MANY = (PortSpec("inputs", "Two or more tensors.", multi=True, min_count=2),)
+
+
+def _infer_elementwise(verb: str):
+    def infer(params, inputs: Inputs) -> TensorType:
+        types = inputs.many()
+        for x in types:
+            require_float(x, "inputs")
+        return same_shape(types, "inputs", verb)
+
+    return infer
+
+
+def _emit_chain(operator_name: str):
+    def emit(ctx, params, values: Inputs, types: Inputs):
+        items = values.many()
+        result = items[0]
+        for item in items[1:]:
+            result = ctx.function(operator_name, result, item)
+        return result
+
+    return emit
+
+
+def _infer_concat(params, inputs: Inputs) -> TensorType:
+    types = inputs.many()
+    rank = len(types[0].shape)
+    axis = torch_dim(params["dim"], rank, "inputs") - 1
+    for index, x in enumerate(types[1:], start=2):
+        others_match = len(x.shape) == rank and all(
+            a == b for i, (a, b) in enumerate(zip(x.shape, types[0].shape)) if i != axis
+        )
+        if not others_match or x.dtype != types[0].dtype:
+            raise ShapeError(
+                f"cannot concatenate {types[0]} with {x} (input {index}) along dim {params['dim']}: "
+                "all other dims must match",
+                "inputs",
+            )
+    shape = list(types[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in types)
+    return TensorType(tuple(shape), types[0].dtype)
+
+
+def _emit_concat(ctx, params, values: Inputs, types: Inputs):
+    dim = torch_dim(params["dim"], len(types.many()[0].shape))
+    return ctx.function("torch.cat", values.many(), dim=dim)
+
+
+SPECS = [
+    LayerSpec(
+        type="Add",
+        category="Merge",
+        title="Add (residual)",
+        summary="Element-wise sum of its inputs; the join of a residual block.",
+        explanation=(
+            "Adds tensors of identical shape. A skip connection x + F(x) lets gradients flow straight "
+            "through deep networks, which is what makes ResNets trainable."
+        ),
+        formula="y = x₁ + x₂ + …",
+        infer=_infer_elementwise("add"),
+        emit=_emit_chain("operator.add"),
+        inputs=_MANY,
+        glyph="+",
+    ),
+    LayerSpec(
+        type="Multiply",
+        category="Merge",
+        title="Multiply",
+        summary="Element-wise product of its inputs, e.g. for gating.",
+        explanation="Multiplies tensors of identical shape; with a sigmoid branch it forms a learned gate.",
+        formula="y = x₁ ⊙ x₂ ⊙ …",
+        infer=_infer_elementwise("multiply"),
+        emit=_emit_chain("operator.mul"),
+        inputs=_MANY,
+        glyph="×",
+    ),
+    LayerSpec(
+        type="Concat",
+        category="Merge",
+        title="Concat",
+        summary="Joins tensors along one dimension (channels, features, time).",
+        explanation=(
+            "Stacks inputs side by side along dim; every other dimension must agree. Inception-style "
+            "blocks concatenate parallel branches along the channel dim (dim 0)."
+        ),
+        formula="y = [x₁ ‖ x₂ ‖ …] along dim",
+        infer=_infer_concat,
+        emit=_emit_concat,
+        params=(int_param("dim", 0, "Dimension to join along, counted without the batch (-1 = last)."),),
+        inputs=_MANY,
+        glyph="‖",
+        key_params=("dim",),
+    ),
+]

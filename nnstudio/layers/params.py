@@ -1,0 +1,172 @@
+"""Typed parameter declarations. One ParamSpec drives the inspector widget, file validation and docs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class ParamKind(str, Enum):
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    CHOICE = "choice"
+    STRING = "string"
+    INT_TUPLE = "int_tuple"  # a fixed-length tuple; a single int is accepted and repeated
+    SHAPE = "shape"  # a variable-length list of positive ints, e.g. [1, 28, 28]
+
+
+class ParamValueError(ValueError):
+    """A param value that its spec refuses. The message reads after a location: 'expected ..., got ...'."""
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    name: str
+    kind: ParamKind
+    default: Any
+    doc: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] = ()
+    length: int | None = None  # for INT_TUPLE
+    optional: bool = False  # None is a legal value (e.g. "no limit")
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def describe(self) -> str:
+        """What a legal value looks like, for error messages and tooltips."""
+        text = {
+            ParamKind.INT: "an integer",
+            ParamKind.FLOAT: "a number",
+            ParamKind.BOOL: "true or false",
+            ParamKind.CHOICE: "one of " + ", ".join(repr(c) for c in self.choices),
+            ParamKind.STRING: "a string",
+            ParamKind.INT_TUPLE: f"an integer or a list of {self.length} integers",
+            ParamKind.SHAPE: "a list of positive integers",
+        }[self.kind]
+        text += self._range_text()
+        return text + (" or null" if self.optional else "")
+
+    def _range_text(self) -> str:
+        lo, hi = self.minimum, self.maximum
+        if lo is not None and hi is not None:
+            return f" in [{_fmt(lo)}, {_fmt(hi)}]"
+        if lo is not None:
+            return f" >= {_fmt(lo)}"
+        if hi is not None:
+            return f" <= {_fmt(hi)}"
+        return ""
+
+    def coerce(self, value: Any) -> Any:
+        """Return the canonical value or raise ParamValueError naming what was expected."""
+        if value is None and self.optional:
+            return None
+        checker = getattr(self, f"_coerce_{self.kind.value}")
+        result = checker(value)
+        if result is _BAD:
+            raise ParamValueError(f"expected {self.describe()}, got {_show(value)}")
+        return result
+
+    def _in_range(self, number: float) -> bool:
+        if self.minimum is not None and number < self.minimum:
+            return False
+        return not (self.maximum is not None and number > self.maximum)
+
+    def _coerce_int(self, value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return value if _is_int(value) and self._in_range(value) else _BAD
+
+    def _coerce_float(self, value: Any) -> Any:
+        if not _is_number(value) or not math.isfinite(value):
+            return _BAD
+        return float(value) if self._in_range(value) else _BAD
+
+    def _coerce_bool(self, value: Any) -> Any:
+        return value if isinstance(value, bool) else _BAD
+
+    def _coerce_choice(self, value: Any) -> Any:
+        return value if value in self.choices and type(value) is type(self.choices[0]) else _BAD
+
+    def _coerce_string(self, value: Any) -> Any:
+        return value if isinstance(value, str) else _BAD
+
+    def _coerce_int_tuple(self, value: Any) -> Any:
+        if _is_int(value):
+            return value if self._in_range(value) else _BAD
+        if isinstance(value, (list, tuple)) and len(value) == self.length:
+            if all(_is_int(v) and self._in_range(v) for v in value):
+                return list(value)
+        return _BAD
+
+    def _coerce_shape(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)) and 1 <= len(value) <= 6:
+            if all(_is_int(v) and v >= 1 and self._in_range(v) for v in value):
+                return list(value)
+        return _BAD
+
+
+_BAD = object()
+
+
+def _fmt(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else repr(number)
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value) if len(value) < 40 else repr(value[:37] + "...")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "an object"
+    text = repr(value)
+    return text if len(text) < 40 else text[:37] + "..."
+
+
+def pair(value: int | list[int]) -> tuple[int, int]:
+    """Expand an INT_TUPLE value of length 2."""
+    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
+
+
+# Short constructors keep the layer declarations readable.
+def int_param(name: str, default: int, doc: str, minimum: int | None = None, maximum: int | None = None,
+              optional: bool = False) -> ParamSpec:
+    return ParamSpec(name, ParamKind.INT, default, doc, minimum, maximum, optional=optional)
+
+
+def float_param(name: str, default: float, doc: str, minimum: float | None = None,
+                maximum: float | None = None) -> ParamSpec:
+    return ParamSpec(name, ParamKind.FLOAT, default, doc, minimum, maximum)
+
+
+def bool_param(name: str, default: bool, doc: str) -> ParamSpec:
+    return ParamSpec(name, ParamKind.BOOL, default, doc)
+
+
+def choice_param(name: str, default: Any, choices: tuple[Any, ...], doc: str) -> ParamSpec:
+    return ParamSpec(name, ParamKind.CHOICE, default, doc, choices=choices)
+
+
+def pair_param(name: str, default: int | list[int], doc: str, minimum: int = 0) -> ParamSpec:
+    return ParamSpec(name, ParamKind.INT_TUPLE, default, doc, minimum=minimum, length=2)
+
+
+def shape_param(name: str, default: list[int], doc: str) -> ParamSpec:
+    return ParamSpec(name, ParamKind.SHAPE, default, doc)
