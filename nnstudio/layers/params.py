@@ -56,7 +56,7 @@ class ParamSpec:
             ParamKind.CHOICE: "one of " + ", ".join(repr(c) for c in self.choices),
             ParamKind.STRING: "a string",
             ParamKind.INT_TUPLE: f"an integer or a list of {self.length} integers",
-            ParamKind.SHAPE: "a list of positive integers",
+            ParamKind.SHAPE: "a list of positive integers" if self.minimum is None else "a list of integers",
         }[self.kind]
         text += self._range_text()
         return text + (" or null" if self.optional else "")
@@ -114,8 +114,10 @@ class ParamSpec:
         return _BAD
 
     def _coerce_shape(self, value: Any) -> Any:
+        # Entries are positive unless `minimum` says otherwise (0 for dim orders, -1 for "infer this dim").
+        lowest = 1 if self.minimum is None else self.minimum
         if isinstance(value, (list, tuple)) and 1 <= len(value) <= 6:
-            if all(_is_int(v) and v >= 1 and self._in_range(v) for v in value):
+            if all(_is_int(v) and v >= lowest and self._in_range(v) for v in value):
                 return list(value)
         return _BAD
 

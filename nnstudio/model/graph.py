@@ -118,11 +118,12 @@ class Graph:
         return f"{stem}_{index}"
 
     # --- mutations -----------------------------------------------------------------------
-    def add_node(self, node: Node) -> Node:
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        """Add a node; `index` puts it back at its old place in the order (undo of a removal)."""
         if node.id in self._nodes:
             raise GraphError(f"duplicate node id {node.id!r}")
         self._check_name(node.name, node.id)
-        self._nodes[node.id] = node
+        _insert(self._nodes, node.id, node, index)
         self._names[node.name] = node.id
         self._touch()
         self.node_added.emit(node)
@@ -140,13 +141,13 @@ class Graph:
         self.changed.emit()
         return node, removed
 
-    def add_edge(self, edge: Edge) -> Edge:
+    def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
         if edge.id in self._edges:
             raise GraphError(f"duplicate edge id {edge.id!r}")
         for end in (edge.source, edge.target):
             if end.node not in self._nodes:
                 raise GraphError(f"edge {edge.id!r} refers to a missing node {end.node!r}")
-        self._edges[edge.id] = edge
+        _insert(self._edges, edge.id, edge, index)
         self._touch()
         self.edge_added.emit(edge)
         self.changed.emit()
@@ -172,6 +173,20 @@ class Graph:
         node.params[name] = value
         self._touch()
         self.param_changed.emit(node_id, name, value)
+        self.changed.emit()
+        return old
+
+    def unset_param(self, node_id: str, name: str) -> Any:
+        """Drop an explicit value so the param falls back to its default; returns the old value.
+
+        param_changed then carries None: listeners showing values read node.params with the default.
+        """
+        node = self.node(node_id)
+        if name not in node.params:
+            return None
+        old = node.params.pop(name)
+        self._touch()
+        self.param_changed.emit(node_id, name, None)
         self.changed.emit()
         return old
 
@@ -225,3 +240,14 @@ class Graph:
 
     def _touch(self) -> None:
         self.revision += 1
+
+
+def _insert(mapping: dict[str, Any], key: str, value: Any, index: int | None) -> None:
+    """Insert at a position while keeping the same dict object (holders of .nodes stay valid)."""
+    if index is None or index >= len(mapping):
+        mapping[key] = value
+        return
+    items = list(mapping.items())
+    items.insert(max(index, 0), (key, value))
+    mapping.clear()
+    mapping.update(items)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from nnstudio.layers.params import ParamKind, ParamSpec
 from nnstudio.layers.spec import ShapeError, TensorType
+
+# How window layers (convolution, pooling) expect their input, by number of spatial dims.
+LAYOUT = {1: "[N, channels, length]", 2: "[N, channels, height, width]"}
+DIM_NAMES = {1: ("length",), 2: ("height", "width")}
 
 
 def require_float(tensor: TensorType, port: str = "in") -> None:
@@ -36,3 +44,63 @@ def same_shape(types: list[TensorType], port: str, verb: str) -> TensorType:
                 f"cannot {verb} {first} with {other} (input {index}); shapes must be equal", port
             )
     return first
+
+
+def require_int(tensor: TensorType, port: str = "in") -> None:
+    if tensor.dtype != "int64":
+        raise ShapeError(f"expects int64 token ids, got {tensor}; feed it from an Input with dtype int64", port)
+
+
+def window_size(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
+                ceil_mode: bool = False) -> int:
+    """Output length of a sliding window (convolution or pooling), exactly as torch computes it."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if ceil_mode:
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= size + padding:  # the last window must start inside the input
+            out -= 1
+        return out
+    return span // stride + 1 if span >= 0 else 0
+
+
+def check_positive_dims(out: tuple[int, ...], names: tuple[str, ...], x: TensorType, hint: str,
+                        port: str = "in") -> None:
+    """Refuse a window layer whose output would be empty, saying which dim collapsed and why."""
+    for size, name in zip(out, names):
+        if size < 1:
+            raise ShapeError(f"the {name} of the output would be {size}: {x} is too small for {hint}", port)
+
+
+def expand(value: int | list[int] | None, dims: int) -> tuple[int, ...]:
+    """An int or per-dim list as a tuple of `dims` ints."""
+    if isinstance(value, int):
+        return (value,) * dims
+    return tuple(int(v) for v in value)
+
+
+def trimmed(kwargs: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop keyword arguments equal to the constructor's defaults, so generated code stays short.
+
+    Lists become tuples: that is how torch spells pairs, and it reads better in exported code.
+    """
+    out: dict[str, Any] = {}
+    for name, value in kwargs.items():
+        value = tuple(value) if isinstance(value, list) else value
+        if name in defaults and _same_value(value, defaults[name]):
+            continue
+        out[name] = value
+    return out
+
+
+def _same_value(value: Any, default: Any) -> bool:
+    if isinstance(value, tuple) and not isinstance(default, tuple):
+        return all(v == default for v in value)
+    return value == default and type(value) is type(default)
+
+
+def window_param(name: str, default: int | None, doc: str, dims: int, minimum: int,
+                 optional: bool = False) -> ParamSpec:
+    """An int for 1-D window layers; an int or [h, w] pair for 2-D ones."""
+    if dims == 1:
+        return ParamSpec(name, ParamKind.INT, default, doc, minimum=minimum, optional=optional)
+    return ParamSpec(name, ParamKind.INT_TUPLE, default, doc, minimum=minimum, length=2, optional=optional)

@@ -33,7 +33,8 @@ def _emit_chain(operator_name: str):
 def _infer_concat(params, inputs: Inputs) -> TensorType:
     types = inputs.many()
     rank = len(types[0].shape)
-    axis = torch_dim(params["dim"], rank, "inputs") - 1
+    torch_dim(params["dim"], rank, "inputs")  # range check
+    axis = params["dim"] % rank
     for index, x in enumerate(types[1:], start=2):
         others_match = len(x.shape) == rank and all(
             a == b for i, (a, b) in enumerate(zip(x.shape, types[0].shape)) if i != axis

@@ -1,0 +1,93 @@
+import pytest
+import torch
+
+from nnstudio.compile import CompileError, build_module, example_inputs, summarize
+from nnstudio.model import INIT_SCHEMES
+from nnstudio.model.builder import GraphBuilder
+from tests.helpers import mlp, residual
+
+
+def test_mlp_compiles_with_readable_code_and_named_modules():
+    compiled = build_module(mlp().project)
+    assert "self.linear(input_1)" in compiled.code or "self.linear(input)" in compiled.code
+    assert dict(compiled.module.named_children()).keys() == {"linear", "relu", "linear_1"}
+    out = compiled.module(torch.randn(5, 2))
+    assert out.shape == (5, 3)
+
+
+def test_residual_and_concat_branches():
+    compiled = build_module(residual().project)
+    assert "+" in compiled.code
+    b = GraphBuilder()
+    x = b.add("Input", "x", shape=[4])
+    left = b.add("Linear", "left", out_features=3)
+    right = b.add("Linear", "right", out_features=5)
+    cat = b.add("Concat", "cat", dim=-1)
+    out = b.add("Output", "y")
+    b.chain(x, left, cat)
+    b.chain(x, right)
+    b.link(right, cat, "inputs")
+    b.link(cat, out)
+    model = build_module(b.project).module
+    assert model(torch.randn(2, 4)).shape == (2, 8)
+
+
+def test_invalid_graph_raises_with_diagnostics():
+    b = mlp()
+    b.add("Linear", "stray")
+    with pytest.raises(CompileError) as info:
+        build_module(b.project)
+    assert any(d.code == "unconnected-input" for d in info.value.diagnostics)
+    assert "stray" in str(info.value)
+
+
+@pytest.mark.parametrize("scheme", INIT_SCHEMES)
+def test_same_seed_gives_bitwise_equal_weights(scheme):
+    first, second = mlp().project, mlp().project
+    for project in (first, second):
+        project.init.scheme, project.init.seed = scheme, 123
+    a = build_module(first).module.state_dict()
+    b = build_module(second).module.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_seed_changes_weights_and_leaves_global_rng_alone():
+    torch.manual_seed(0)
+    expected = torch.rand(1)
+    torch.manual_seed(0)
+    project = mlp().project
+    w1 = build_module(project).module.linear.weight.clone()
+    assert torch.equal(torch.rand(1), expected)
+    project.init.seed = 1
+    assert not torch.equal(build_module(project).module.linear.weight, w1)
+
+
+def test_init_schemes_apply_per_project_and_per_node():
+    project = mlp().project
+    project.init.scheme = "zeros"
+    node = project.graph.node_by_name("linear_1")
+    project.graph.set_node_init(node.id, "orthogonal")
+    model = build_module(project).module
+    assert torch.count_nonzero(model.linear.weight) == 0
+    assert torch.count_nonzero(model.linear.bias) == 0
+    w = model.linear_1.weight  # 3 x 16: rows orthonormal
+    assert torch.allclose(w @ w.T, torch.eye(3), atol=1e-5)
+
+
+def test_summary_counts_params_and_flops():
+    project = mlp(width=16, classes=3).project
+    compiled = build_module(project)
+    summary = summarize(compiled, project.graph)
+    rows = {r.name: r for r in summary.rows}
+    assert rows["linear"].params == 2 * 16 + 16
+    assert rows["linear"].flops == 2 * 2 * 16
+    assert rows["linear"].output == "[N, 16]"
+    assert summary.total_params == (2 * 16 + 16) + (16 * 3 + 3)
+    assert summary.total_flops == 2 * (2 * 16 + 16 * 3)
+    assert "Total params: 99" in summary.table()
+
+
+def test_example_inputs_match_declared_shapes():
+    compiled = build_module(mlp(inputs=5).project)
+    (x,) = example_inputs(compiled, batch=4)
+    assert x.shape == (4, 5) and x.dtype == torch.float32

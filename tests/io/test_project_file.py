@@ -1,0 +1,143 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from nnstudio.analysis import analyze
+from nnstudio.io import MAX_FILE_BYTES, ProjectFileError, dumps, load, loads, save
+from nnstudio.io import migrations
+from tests.helpers import residual
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def _doc(**overrides):
+    document = json.loads(dumps(residual().project))
+    document.update(overrides)
+    return document
+
+
+def _error(document) -> str:
+    with pytest.raises(ProjectFileError) as info:
+        loads(json.dumps(document) if not isinstance(document, (str, bytes)) else document)
+    return str(info.value)
+
+
+def test_golden_v1_loads_and_validates():
+    project = load(DATA / "golden_v1.nnstudio")
+    assert project.metadata.name == "Golden v1"
+    assert project.metadata.extra == {"author": "nnstudio tests"}
+    assert project.init.scheme == "xavier_uniform" and project.init.seed == 7
+    assert project.graph.node_by_name("fc2").init == "zeros"
+    assert analyze(project.graph).ok
+
+
+def test_round_trip_is_exact(tmp_path):
+    project = load(DATA / "golden_v1.nnstudio")
+    path = tmp_path / "copy.nnstudio"
+    save(project, path)
+    again = load(path)
+    assert dumps(again) == dumps(project)
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path):
+    path = tmp_path / "p.nnstudio"
+    save(residual().project, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.nnstudio"]
+
+
+def test_not_json_names_line_and_column():
+    assert "line 1, column 2: not valid JSON" in _error("{nope")
+
+
+def test_not_utf8():
+    with pytest.raises(ProjectFileError, match="not UTF-8"):
+        loads(b"\xff\xfe\x00garbage")
+
+
+def test_wrong_format_name():
+    assert "not an nnstudio project" in _error(_doc(format="keras"))
+
+
+def test_version_from_the_future():
+    assert "version: version 99 is newer" in _error(_doc(version=99))
+
+
+def test_missing_field_named():
+    document = _doc()
+    del document["graph"]["nodes"][1]["type"]
+    assert _error(document) == "graph.nodes[1].type: missing field"
+
+
+def test_wrong_type_named():
+    document = _doc()
+    document["graph"]["nodes"][0]["params"] = [1, 2]
+    assert _error(document) == "graph.nodes[0].params: expected an object, got a list"
+
+
+def test_bad_param_value_named_like_the_issue_example():
+    document = _doc()
+    document["graph"]["nodes"][1]["params"]["out_features"] = -5
+    assert _error(document) == "graph.nodes[1].params.out_features: expected an integer >= 1, got -5"
+
+
+def test_edge_to_missing_node_and_port():
+    document = _doc()
+    document["graph"]["edges"][0]["target"]["node"] = "ghost"
+    assert "graph.edges[0].target.node: no node with id 'ghost'" in _error(document)
+    document = _doc()
+    document["graph"]["edges"][0]["target"]["port"] = "sideways"
+    assert "graph.edges[0].target.port: Linear node 'fc1' has no input port 'sideways'" in _error(document)
+
+
+def test_duplicate_ids_and_names():
+    document = _doc()
+    document["graph"]["nodes"][2]["id"] = document["graph"]["nodes"][1]["id"]
+    assert "graph.nodes[2].id: duplicate node id" in _error(document)
+    document = _doc()
+    document["graph"]["nodes"][2]["name"] = document["graph"]["nodes"][1]["name"]
+    assert "graph.nodes[2].name: duplicate node name" in _error(document)
+
+
+def test_unknown_layer_loads_as_placeholder_with_diagnostic():
+    document = _doc()
+    document["graph"]["nodes"][2]["type"] = "QuantumLayer"
+    document["graph"]["nodes"][2]["params"] = {"qubits": 3}
+    project = loads(json.dumps(document))
+    node = project.graph.node_by_name("act")
+    assert node.type == "QuantumLayer" and node.params == {"qubits": 3}
+    assert any(d.code == "unknown-layer" for d in analyze(project.graph).diagnostics)
+    assert json.loads(dumps(project))["graph"]["nodes"][2]["params"] == {"qubits": 3}  # kept on save
+
+
+def test_size_cap(tmp_path):
+    path = tmp_path / "huge.nnstudio"
+    path.write_bytes(b" " * (MAX_FILE_BYTES + 1))
+    with pytest.raises(ProjectFileError, match="over the 16 MiB cap"):
+        load(path)
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(ProjectFileError, match="missing.nnstudio"):
+        load(tmp_path / "missing.nnstudio")
+
+
+def test_non_finite_numbers_refused():
+    text = dumps(residual().project).replace('"seed": 0', '"seed": NaN')
+    assert "not valid JSON" in _error(text)
+
+
+def test_migrations_run_in_order(monkeypatch):
+    """The mechanism that will lift v1 files when v2 arrives: each step runs once, in order."""
+    calls = []
+
+    def v1_to_v2(document):
+        calls.append(1)
+        document["metadata"]["name"] += " (migrated)"
+        return document
+
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 2)
+    monkeypatch.setitem(migrations.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr("nnstudio.io.project_file.CURRENT_VERSION", 2)
+    project = load(DATA / "golden_v1.nnstudio")
+    assert calls == [1] and project.metadata.name == "Golden v1 (migrated)"
