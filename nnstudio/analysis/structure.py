@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 from nnstudio.analysis.diagnostics import Diagnostic, error, warning
+from nnstudio.analysis.index import GraphIndex, index_for
 from nnstudio.layers.registry import Registry
 from nnstudio.layers.spec import LayerSpec
 from nnstudio.model.graph import Edge, Graph, Node
@@ -21,32 +21,32 @@ class Structure:
     specs: dict[str, LayerSpec] = field(default_factory=dict)
     params: dict[str, dict[str, Any]] = field(default_factory=dict)
     bad_params: set[str] = field(default_factory=set)
-    incoming: dict[str, dict[str, list[Edge]]] = field(default_factory=lambda: defaultdict(dict))
+    incoming: dict[str, dict[str, list[Edge]]] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # empty when the graph has a cycle
     digraph: nx.DiGraph = field(default_factory=nx.DiGraph)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
 def check_structure(graph: Graph, registry: Registry) -> Structure:
-    result = Structure()
+    index = index_for(graph, registry)
+    result = Structure(specs=index.specs, digraph=index.digraph)
     for node in graph.nodes.values():
-        _check_node(node, registry, result)
-    _check_edges(graph, result)
+        _check_node(node, index, result)
+    _check_edges(graph, index, result)
     _check_arity(graph, result)
     _check_topology(graph, result)
     return result
 
 
-def _check_node(node: Node, registry: Registry, result: Structure) -> None:
-    spec = registry.get(node.type)
-    if spec is None:
+def _check_node(node: Node, index: GraphIndex, result: Structure) -> None:
+    resolved = index.params.get(node.id)
+    if resolved is None:
         result.diagnostics.append(
             error("unknown-layer", f"{node.name}: unknown layer type {node.type!r} (kept as a placeholder; "
                   "install the plugin that provides it or replace the node)", node_id=node.id)
         )
         return
-    result.specs[node.id] = spec
-    params, problems = spec.resolve_params(node.params)
+    params, problems = resolved
     result.params[node.id] = params
     for param, message in problems:
         result.bad_params.add(node.id)
@@ -55,23 +55,26 @@ def _check_node(node: Node, registry: Registry, result: Structure) -> None:
         )
 
 
-def _check_edges(graph: Graph, result: Structure) -> None:
-    nodes = graph.nodes
-    for edge in graph.edges.values():
-        source, target = nodes[edge.source.node], nodes[edge.target.node]
-        source_spec = result.specs.get(source.id)
-        target_spec = result.specs.get(target.id)
-        if source_spec is not None and source_spec.output_port(edge.source.port) is None:
-            result.diagnostics.append(error(
-                "bad-port", f"{source.name} has no output port {edge.source.port!r}",
-                node_id=source.id, port=edge.source.port))
-            continue
-        if target_spec is not None and target_spec.input_port(edge.target.port) is None:
-            result.diagnostics.append(error(
-                "bad-port", f"{target.name} has no input port {edge.target.port!r}",
-                node_id=target.id, port=edge.target.port))
-            continue
-        result.incoming[target.id].setdefault(edge.target.port, []).append(edge)
+def _check_edges(graph: Graph, index: GraphIndex, result: Structure) -> None:
+    """Keep only edges whose ports exist; the index already groups them by target port."""
+    nodes, specs = graph.nodes, index.specs
+    for edge_id in index.bad_source_ports:
+        edge = graph.edges[edge_id]
+        result.diagnostics.append(error(
+            "bad-port", f"{nodes[edge.source.node].name} has no output port {edge.source.port!r}",
+            node_id=edge.source.node, port=edge.source.port))
+    for target_id, ports in index.wiring.items():
+        target_spec = specs.get(target_id)
+        if target_spec is not None and not ports.keys() <= target_spec.input_names:
+            for port in ports.keys() - target_spec.input_names:
+                result.diagnostics.append(error(
+                    "bad-port", f"{nodes[target_id].name} has no input port {port!r}",
+                    node_id=target_id, port=port))
+            ports = {p: e for p, e in ports.items() if p in target_spec.input_names}
+        if index.bad_source_ports:
+            ports = {p: kept for p, e in ports.items()
+                     if (kept := [x for x in e if x.id not in index.bad_source_ports])}
+        result.incoming[target_id] = ports
 
 
 def _check_arity(graph: Graph, result: Structure) -> None:
@@ -96,12 +99,8 @@ def _check_arity(graph: Graph, result: Structure) -> None:
 
 def _check_topology(graph: Graph, result: Structure) -> None:
     digraph = result.digraph
-    digraph.add_nodes_from(graph.nodes)
-    digraph.add_edges_from((e.source.node, e.target.node) for e in graph.edges.values())
     try:
-        # Ties broken by insertion order, so generated code reads in the order the user built it.
-        position = {node_id: index for index, node_id in enumerate(graph.nodes)}
-        result.order = list(nx.lexicographical_topological_sort(digraph, key=position.__getitem__))
+        result.order = list(nx.topological_sort(digraph))
     except nx.NetworkXUnfeasible:
         # Only now pay for find_cycle: on acyclic graphs it is far slower than the sort itself.
         cycle = [u for u, _ in nx.find_cycle(digraph)]
@@ -127,16 +126,20 @@ def _check_io_presence(graph: Graph, result: Structure) -> None:
 
 
 def _check_reachability(graph: Graph, result: Structure) -> None:
-    digraph = result.digraph
+    """Fed from an Input, and useful to an Output: two sweeps over the topological order."""
     inputs, outputs = _nodes_with_role(result, "input"), _nodes_with_role(result, "output")
-    if not inputs or not outputs:
+    if not inputs or not outputs or not result.order:
         return
+    sources = {target: [e.source.node for edges in ports.values() for e in edges]
+               for target, ports in result.incoming.items()}
     fed = set(inputs)
-    for node_id in inputs:
-        fed |= nx.descendants(digraph, node_id)
+    for node_id in result.order:
+        if node_id not in fed and any(s in fed for s in sources.get(node_id, ())):
+            fed.add(node_id)
     useful = set(outputs)
-    for node_id in outputs:
-        useful |= nx.ancestors(digraph, node_id)
+    for node_id in reversed(result.order):
+        if node_id in useful:
+            useful.update(sources.get(node_id, ()))
     for node_id, node in graph.nodes.items():
         if node_id not in fed:
             result.diagnostics.append(error(

@@ -10,6 +10,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
 import torch
 from torch import fx, nn
 
@@ -105,6 +106,12 @@ def build_module(
         return _build(graph, analysis, init)
 
 
+def _readable_order(graph: Graph, analysis: Analysis) -> list[str]:
+    """A topological order with ties broken by insertion, so code reads in the order it was built."""
+    position = {node_id: index for index, node_id in enumerate(graph.nodes)}
+    return list(nx.lexicographical_topological_sort(analysis.structure.digraph, key=position.__getitem__))
+
+
 def _build(graph: Graph, analysis: Analysis, init: InitSettings) -> CompiledModel:
     structure, shapes = analysis.structure, analysis.shapes
     fx_graph = fx.Graph()
@@ -112,16 +119,16 @@ def _build(graph: Graph, analysis: Analysis, init: InitSettings) -> CompiledMode
     constructs: dict[str, Construct] = {}
     emitter = _Emitter(fx_graph, modules, constructs)
     values: dict[tuple[str, str], fx.Node] = {}
-    compiled = CompiledModel(fx.GraphModule({}, fx.Graph()), analysis, [], [])
+    compiled = CompiledModel(None, analysis, [], [])  # type: ignore[arg-type]  # module set below
     returned: list[fx.Node] = []
-    for node_id in structure.order:
+    for node_id in _readable_order(graph, analysis):
         node, spec = graph.nodes[node_id], structure.specs[node_id]
         if spec.role == "input":
             values[(node_id, "out")] = fx_graph.placeholder(node.name)
             compiled.input_nodes.append(node_id)
             continue
         arriving = Inputs({port: [values[(e.source.node, e.source.port)] for e in edges]
-                           for port, edges in structure.incoming[node_id].items()})
+                           for port, edges in structure.incoming.get(node_id, {}).items()})
         if spec.role == "output":
             returned.append(arriving.one())
             compiled.output_nodes.append(node_id)

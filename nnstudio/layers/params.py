@@ -16,6 +16,7 @@ class ParamKind(str, Enum):
     STRING = "string"
     INT_TUPLE = "int_tuple"  # a fixed-length tuple; a single int is accepted and repeated
     SHAPE = "shape"  # a variable-length list of positive ints, e.g. [1, 28, 28]
+    FLOAT_LIST = "float_list"  # a variable-length list of numbers, e.g. per-class loss weights
 
 
 class ParamValueError(ValueError):
@@ -57,6 +58,7 @@ class ParamSpec:
             ParamKind.STRING: "a string",
             ParamKind.INT_TUPLE: f"an integer or a list of {self.length} integers",
             ParamKind.SHAPE: "a list of positive integers" if self.minimum is None else "a list of integers",
+            ParamKind.FLOAT_LIST: "a list of numbers",
         }[self.kind]
         text += self._range_text()
         return text + (" or null" if self.optional else "")
@@ -119,6 +121,12 @@ class ParamSpec:
         if isinstance(value, (list, tuple)) and 1 <= len(value) <= 6:
             if all(_is_int(v) and v >= lowest and self._in_range(v) for v in value):
                 return list(value)
+        return _BAD
+
+    def _coerce_float_list(self, value: Any) -> Any:
+        if isinstance(value, (list, tuple)) and 1 <= len(value) <= 100_000:
+            if all(_is_number(v) and math.isfinite(v) and self._in_range(v) for v in value):
+                return [float(v) for v in value]
         return _BAD
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from nnstudio.layers.params import ParamSpec, ParamValueError
@@ -160,6 +161,14 @@ class LayerSpec:
             if spec.name == name:
                 return spec
         raise KeyError(name)
+
+    @cached_property
+    def input_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.inputs)
+
+    @cached_property
+    def output_names(self) -> frozenset[str]:
+        return frozenset(p.name for p in self.outputs)
 
     def input_port(self, name: str) -> PortSpec | None:
         return next((p for p in self.inputs if p.name == name), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from nnstudio.model.graph import Endpoint, Node, new_id
@@ -32,7 +33,7 @@ class GraphBuilder:
 
     def chain(self, *node_ids: str) -> str:
         """Link each node's output to the next node's 'in' (or 'inputs' for merge layers)."""
-        for source, target in zip(node_ids, node_ids[1:]):
+        for source, target in itertools.pairwise(node_ids):
             self.link(source, target, self._input_port_of(target))
         return node_ids[-1]
 

@@ -1,5 +1,6 @@
 """The loader may raise only ProjectFileError, whatever it is fed."""
 
+import contextlib
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -18,10 +19,8 @@ json_values = st.recursive(
 
 
 def _load_only_typed_errors(data) -> None:
-    try:
+    with contextlib.suppress(ProjectFileError):
         loads(data)
-    except ProjectFileError:
-        pass
 
 
 @settings(max_examples=150, deadline=None)

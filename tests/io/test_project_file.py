@@ -4,8 +4,7 @@ from pathlib import Path
 import pytest
 
 from nnstudio.analysis import analyze
-from nnstudio.io import MAX_FILE_BYTES, ProjectFileError, dumps, load, loads, save
-from nnstudio.io import migrations
+from nnstudio.io import MAX_FILE_BYTES, ProjectFileError, dumps, load, loads, migrations, save
 from tests.helpers import residual
 
 DATA = Path(__file__).parent.parent / "data"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from nnstudio.layers.spec import LayerSpec
 
-_MODULES = ("io", "dense", "activation", "merge")
+_MODULES = ("io", "dense", "conv", "pool", "norm", "activation", "shape", "recurrent", "attention",
+            "merge")
 
 
 def all_builtin_specs() -> list[LayerSpec]:

@@ -104,3 +104,9 @@ def window_param(name: str, default: int | None, doc: str, dims: int, minimum: i
     if dims == 1:
         return ParamSpec(name, ParamKind.INT, default, doc, minimum=minimum, optional=optional)
     return ParamSpec(name, ParamKind.INT_TUPLE, default, doc, minimum=minimum, length=2, optional=optional)
+
+
+def axis(dim: int, rank: int, port: str = "in") -> int:
+    """A dim counted over non-batch dims (negative from the end) as a 0-based index into the shape."""
+    torch_dim(dim, rank, port)
+    return dim % rank

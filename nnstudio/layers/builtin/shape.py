@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnstudio.layers.builtin.common import torch_dim
+from nnstudio.layers.builtin.common import axis
 from nnstudio.layers.params import ParamKind, ParamSpec, bool_param, choice_param, int_param
 from nnstudio.layers.spec import Construct, Inputs, LayerSpec, ShapeError, TensorType
 
@@ -12,7 +12,7 @@ def _dim_range(params, x: TensorType) -> tuple[int, int]:
     rank = len(x.shape)
     if rank == 0:
         raise ShapeError(f"has nothing to flatten in {x}", "in")
-    start, end = (torch_dim(params[name], rank) - 1 for name in ("start_dim", "end_dim"))
+    start, end = (axis(params[name], rank) for name in ("start_dim", "end_dim"))
     if start > end:
         raise ShapeError(f"start_dim {params['start_dim']} comes after end_dim {params['end_dim']} for {x}", "in")
     return start, end
@@ -84,19 +84,20 @@ def _emit_permute(ctx, params, values: Inputs, types: Inputs):
 
 
 def _transpose_dims(params, x: TensorType) -> tuple[int, int]:
-    return torch_dim(params["dim0"], len(x.shape)), torch_dim(params["dim1"], len(x.shape))
+    """The two dims as 0-based indices into the non-batch shape."""
+    return axis(params["dim0"], len(x.shape)), axis(params["dim1"], len(x.shape))
 
 
 def _infer_transpose(params, inputs: Inputs) -> TensorType:
     x = inputs.one()
-    a, b = (d - 1 for d in _transpose_dims(params, x))
+    a, b = _transpose_dims(params, x)
     shape = list(x.shape)
     shape[a], shape[b] = shape[b], shape[a]
     return TensorType(tuple(shape), x.dtype)
 
 
 def _emit_transpose(ctx, params, values: Inputs, types: Inputs):
-    return ctx.method("transpose", values.one(), *_transpose_dims(params, types.one()))
+    return ctx.method("transpose", values.one(), *(d + 1 for d in _transpose_dims(params, types.one())))
 
 
 _REDUCTIONS = {"mean": "mean", "max": "amax", "sum": "sum"}
@@ -106,14 +107,13 @@ def _infer_reduce(params, inputs: Inputs) -> TensorType:
     x = inputs.one()
     if x.dtype != "float32" and params["op"] == "mean":
         raise ShapeError(f"can only average float32 tensors, got {x}", "in")
-    axis = torch_dim(params["dim"], len(x.shape)) - 1
-    if params["keepdim"]:
-        return TensorType((*x.shape[:axis], 1, *x.shape[axis + 1:]), x.dtype)
-    return TensorType(x.shape[:axis] + x.shape[axis + 1:], x.dtype)
+    index = axis(params["dim"], len(x.shape))
+    kept = (1,) if params["keepdim"] else ()
+    return TensorType((*x.shape[:index], *kept, *x.shape[index + 1:]), x.dtype)
 
 
 def _emit_reduce(ctx, params, values: Inputs, types: Inputs):
-    dim = torch_dim(params["dim"], len(types.one().shape))
+    dim = axis(params["dim"], len(types.one().shape)) + 1
     kwargs = {"keepdim": True} if params["keepdim"] else {}
     return ctx.method(_REDUCTIONS[params["op"]], values.one(), dim=dim, **kwargs)
 

@@ -92,7 +92,8 @@ class RawData:
     """Every sample of a dataset before it is split; produced by a DatasetSpec's loader.
 
     `finish`, when set, is called with the training-row indices once the split is known and
-    returns the final (x, y) for all rows, with any statistics fitted on those rows only.
+    returns the final (x, y) for all rows, with any statistics fitted on those rows only; `x`
+    may then be a placeholder that only fixes the number of rows.
     """
 
     x: np.ndarray
@@ -117,10 +118,15 @@ class LoadContext:
         """An absolute path for a path param; relative paths start at the project file's folder."""
         if not path.strip():
             raise DatasetError(f"dataset.params.{param}: no path given")
-        candidate = Path(path).expanduser()
-        if not candidate.is_absolute() and self.base_dir is not None:
-            candidate = Path(self.base_dir) / candidate
-        return candidate
+        return resolve_path(path, self.base_dir)
+
+
+def resolve_path(path: str, base_dir: Path | None) -> Path:
+    """A path from a project file: '~' expanded, relative to the project's folder when known."""
+    candidate = Path(path).expanduser()
+    if not candidate.is_absolute() and base_dir is not None:
+        candidate = Path(base_dir) / candidate
+    return candidate
 
 
 Loader = Callable[[dict[str, Any], LoadContext], RawData]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from nnstudio.training.data.base import DataSplits, DatasetError, RawData, Split
+from nnstudio.training.data.base import DatasetError, DataSplits, RawData, Split
 
 MAX_HELD_OUT = 0.9  # val + test together; the rest is for training
 
@@ -25,7 +25,7 @@ def split_sizes(count: int, val_fraction: float, test_fraction: float) -> tuple[
     """(train, val, test) sizes. A non-zero fraction always gets at least one sample."""
     sizes = []
     for fraction in (val_fraction, test_fraction):
-        size = int(round(count * fraction))
+        size = round(count * fraction)
         sizes.append(max(size, 1) if fraction > 0 else 0)
     n_val, n_test = sizes
     n_train = count - n_val - n_test
@@ -66,7 +66,7 @@ def assemble(raw: RawData, val_fraction: float, test_fraction: float,
     train, val, test = split_indices(count, val_fraction, test_fraction, rng)
     x, y = raw.finish(train) if raw.finish is not None else (raw.x, raw.y)
     x, y = _as_model_arrays(x, y, raw.task)
-    sizes = f"{len(train)} train, {len(val)} validation, {len(test)} test samples"
+    sizes = f"{len(train)} train, {len(val)} validation" + (f", {len(test)} test" if len(test) else "")
     return DataSplits(
         train=_split(x, y, train),
         val=_split(x, y, val) if len(val) else None,
@@ -79,7 +79,7 @@ def assemble(raw: RawData, val_fraction: float, test_fraction: float,
         class_names=raw.class_names,
         feature_names=raw.feature_names,
         kind=raw.kind,
-        description=f"{raw.description} Split: {sizes}.".strip(),
+        description=f"{raw.description} Split: {sizes} samples.".strip(),
     )
 
 

@@ -1,0 +1,120 @@
+"""Formats that serialise the whole computation: TorchScript, torch.export programs and ONNX.
+
+Each writer takes any module plus example arguments, so the same code exports the full model and,
+when something goes wrong, single nodes (to find which one is at fault).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from nnstudio.io.export.parity import Runner
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[io.StringIO]:
+    """Silence exporter chatter (progress lines, deprecation warnings); keep it for error messages."""
+    buffer = io.StringIO()
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "torch.export", "torch._dynamo", "onnxscript")]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings(), contextlib.redirect_stdout(buffer):
+        warnings.simplefilter("ignore")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield buffer
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+
+def batch_dynamic_shapes(args: Sequence[Any]) -> tuple[Any, ...]:
+    """Dim 0 of every tensor argument is the batch; one shared symbol, so all inputs agree on it."""
+    batch = torch.export.Dim("batch")
+    return tuple({0: batch} if isinstance(a, torch.Tensor) and a.dim() > 0 else None for a in args)
+
+
+class TorchScript:
+    name = "torchscript"
+
+    def write_module(self, module: nn.Module, args: tuple[Any, ...], path: Path, input_names: list[str],
+                     output_names: list[str]) -> list[str]:
+        """Script the module (keeps control flow and any batch size). Returns notes for the user."""
+        with quiet():
+            scripted = torch.jit.script(module)
+            scripted.save(str(path))
+        return []
+
+    def load(self, path: Path) -> Runner:
+        with quiet():
+            loaded = torch.jit.load(str(path), map_location="cpu")
+        loaded.eval()
+        return loaded
+
+
+class ExportedProgram:
+    name = "exported-program"
+
+    def write_module(self, module: nn.Module, args: tuple[Any, ...], path: Path, input_names: list[str],
+                     output_names: list[str]) -> list[str]:
+        with quiet():
+            program = torch.export.export(module, tuple(args), dynamic_shapes=batch_dynamic_shapes(args))
+            torch.export.save(program, str(path))
+        return []
+
+    def load(self, path: Path) -> Runner:
+        with quiet():
+            program = torch.export.load(str(path))
+        return program.module()
+
+
+class Onnx:
+    name = "onnx"
+
+    def write_module(self, module: nn.Module, args: tuple[Any, ...], path: Path, input_names: list[str],
+                     output_names: list[str]) -> list[str]:
+        """One file with the weights inside (external_data=False) and a symbolic batch dim."""
+        import onnx
+
+        with quiet():
+            torch.onnx.export(module, tuple(args), str(path), dynamo=True, external_data=False, verbose=False,
+                              dynamic_shapes=batch_dynamic_shapes(args), input_names=input_names or None,
+                              output_names=output_names or None)
+        model = onnx.load(str(path), load_external_data=False)
+        external = [t.name for t in model.graph.initializer
+                    if t.data_location == onnx.TensorProto.EXTERNAL]
+        if external:
+            raise RuntimeError(f"the ONNX file refers to external weight data ({', '.join(external[:3])})")
+        onnx.checker.check_model(model, full_check=True)
+        strays = [p.name for p in path.parent.iterdir() if p != path]
+        if strays:
+            raise RuntimeError(f"the ONNX exporter wrote extra files beside the model: {', '.join(strays)}")
+        return [f"ONNX opset {_opset(model)}; checked with onnx.checker (full check)"]
+
+    def load(self, path: Path) -> Runner:
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        names = [i.name for i in session.get_inputs()]
+
+        def run(*tensors: torch.Tensor) -> list[torch.Tensor]:
+            feed = {name: t.detach().cpu().numpy() for name, t in zip(names, tensors)}
+            return [torch.from_numpy(out) for out in session.run(None, feed)]
+
+        return run
+
+
+def _opset(model: Any) -> int:
+    return next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
+
+
+GRAPH_FORMATS = {f.name: f for f in (TorchScript(), ExportedProgram(), Onnx())}

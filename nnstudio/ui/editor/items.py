@@ -1,0 +1,322 @@
+"""Node, port and badge items. They show the document; they never own any of its state.
+
+A NodeItem keeps only its node id and what it needs to paint: the text is laid out once into
+QStaticText whenever the node changes (never inside paint()), and the item is cached in device
+coordinates, so panning a large graph blits pixmaps instead of re-drawing text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen, QStaticText
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from nnstudio.analysis import Diagnostic
+from nnstudio.layers.spec import LayerSpec, PortSpec
+from nnstudio.model import Endpoint, Node
+from nnstudio.ui.editor import style
+
+if TYPE_CHECKING:
+    from nnstudio.ui.editor.edges import EdgeItem
+
+NODE_TYPE = QGraphicsItem.UserType + 1
+PORT_TYPE = QGraphicsItem.UserType + 2
+
+
+class PortState(Enum):
+    NORMAL = "normal"
+    COMPATIBLE = "compatible"  # a link being dragged could end here
+    REFUSED = "refused"  # it could not, and says why when hovered
+    TARGET = "target"  # the port the link would snap to if released now
+
+
+class PortItem(QGraphicsItem):
+    """An input (left) or output (right) port. Multi-input ports are drawn as a taller pill."""
+
+    def __init__(self, parent: NodeItem, spec: PortSpec, is_input: bool, show_label: bool) -> None:
+        super().__init__(parent)
+        self.node_item = parent
+        self.name = spec.name
+        self.is_input = is_input
+        self.multi = spec.multi
+        self.state = PortState.NORMAL
+        self._label = QStaticText(spec.name) if show_label else None
+        self._label_width = style.text_width(spec.name, "port") if show_label else 0.0
+        self.setZValue(1)
+        self.setAcceptHoverEvents(True)
+        direction = "input" if is_input else "output"
+        many = f" (accepts {spec.min_count} or more links)" if spec.multi else ""
+        self.setToolTip(f"{spec.name}: {direction}{many}" + (f"\n{spec.doc}" if spec.doc else ""))
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.node_item.node_id, self.name)
+
+    def type(self) -> int:
+        return PORT_TYPE
+
+    def _body(self) -> QRectF:
+        r = style.PORT_RADIUS
+        return QRectF(-r * 0.75, -r * 1.6, r * 1.5, r * 3.2) if self.multi else QRectF(-r, -r, 2 * r, 2 * r)
+
+    def boundingRect(self) -> QRectF:
+        hit = style.PORT_HIT_RADIUS
+        rect = QRectF(-hit, -hit, 2 * hit, 2 * hit)
+        if self._label is not None:
+            rect = rect.united(QRectF(-self._label_width - 6, -22, self._label_width + 6, 14))
+        return rect
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        hit = style.PORT_HIT_RADIUS
+        path.addEllipse(QPointF(0, 0), hit, hit)
+        return path
+
+    def set_state(self, state: PortState) -> None:
+        if state is not self.state:
+            self.state = state
+            self.update()
+
+    def hoverEnterEvent(self, event: Any) -> None:
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        super().hoverEnterEvent(event)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        fill, border, width = _PORT_LOOK[self.state]
+        painter.setPen(QPen(border, width))
+        painter.setBrush(QBrush(fill))
+        body = self._body()
+        if self.state is PortState.TARGET:
+            body = body.adjusted(-2, -2, 2, 2)
+        if self.multi:
+            painter.drawRoundedRect(body, body.width() / 2, body.width() / 2)
+        else:
+            painter.drawEllipse(body)
+        if self._label is not None:
+            painter.setFont(style.font("port"))
+            painter.setPen(style.TEXT_MUTED)
+            painter.drawStaticText(QPointF(-self._label_width - 4, -20), self._label)
+
+
+_PORT_LOOK = {
+    PortState.NORMAL: (style.PORT_FILL, style.PORT_BORDER, 1.5),
+    PortState.COMPATIBLE: (style.PORT_OK, style.PORT_OK.darker(130), 1.5),
+    PortState.REFUSED: (style.PORT_REFUSED, style.PORT_REFUSED.darker(120), 1.0),
+    PortState.TARGET: (style.PORT_TARGET, style.PORT_TARGET.darker(150), 2.5),
+}
+
+
+class BadgeItem(QGraphicsItem):
+    """The red (error) or amber (warning) dot in a node's header; its tooltip lists the problems."""
+
+    RADIUS = 5.5
+
+    def __init__(self, parent: NodeItem) -> None:
+        super().__init__(parent)
+        self._colour = style.ERROR
+        self.setZValue(2)
+        self.setVisible(False)
+
+    def boundingRect(self) -> QRectF:
+        r = self.RADIUS + 1.5
+        return QRectF(-r, -r, 2 * r, 2 * r)
+
+    def set_problems(self, problems: list[Diagnostic]) -> None:
+        self.setVisible(bool(problems))
+        if problems:
+            self._colour = style.ERROR if any(p.is_error for p in problems) else style.WARNING
+            self.setToolTip("\n".join(f"• {p.message}" for p in problems))
+            self.update()
+
+    @property
+    def is_error(self) -> bool:
+        return self.isVisible() and self._colour == style.ERROR
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        painter.setPen(QPen(style.NODE_FILL, 1.5))
+        painter.setBrush(self._colour)
+        painter.drawEllipse(QPointF(0, 0), self.RADIUS, self.RADIUS)
+
+
+class NodeItem(QGraphicsItem):
+    """A layer on the canvas: header (glyph, name, badge), type, key params and output shape."""
+
+    def __init__(self, node: Node, spec: LayerSpec | None) -> None:
+        super().__init__()
+        self.node_id = node.id
+        self.spec = spec
+        self.edges: set[EdgeItem] = set()
+        self.inputs: dict[str, PortItem] = {}
+        self.outputs: dict[str, PortItem] = {}
+        self._texts: list[tuple[QPointF, QStaticText, str, Any]] = []
+        self._face: tuple[str, ...] = ()
+        self._shape_text = ("", False)
+        self._colour = style.category_colour(spec.category if spec else None)
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(1)
+        self.badge = BadgeItem(self)
+        self.badge.setPos(style.NODE_WIDTH - 13, style.HEADER_HEIGHT / 2)
+        if spec is not None:
+            labels = len(spec.inputs) > 1
+            for port in spec.inputs:
+                self.inputs[port.name] = PortItem(self, port, True, labels)
+            for port in spec.outputs:
+                self.outputs[port.name] = PortItem(self, port, False, False)
+            self.setToolTip(spec.tooltip)
+        else:
+            self.setToolTip(f"Unknown layer type {node.type!r}: install the plugin that provides it.")
+        self._rect = QRectF()
+        self._header = QPainterPath()
+        self._relayout_frame()
+        self.update_face(node)
+        self.setPos(*node.position)
+
+    def type(self) -> int:
+        return NODE_TYPE
+
+    # --- geometry ----------------------------------------------------------------------------
+    def _body_lines(self) -> int:
+        return 2 + (len(self.spec.key_params) if self.spec else 0)
+
+    def _relayout_frame(self) -> None:
+        """Size the box for its text lines and ports, then place the ports on its sides."""
+        self.prepareGeometryChange()
+        text_height = self._body_lines() * style.LINE_HEIGHT + 2 * style.PADDING
+        port_height = max(len(self.inputs), 1) * style.PORT_SPACING + 2 * style.PADDING
+        height = style.HEADER_HEIGHT + max(text_height, port_height)
+        self._rect = QRectF(0, 0, style.NODE_WIDTH, height)
+        self._header = _top_rounded(QRectF(0, 0, style.NODE_WIDTH, style.HEADER_HEIGHT), style.CORNER)
+        middle = style.HEADER_HEIGHT + (height - style.HEADER_HEIGHT) / 2
+        for ports, x in ((self.inputs, 0.0), (self.outputs, style.NODE_WIDTH)):
+            first = middle - (len(ports) - 1) * style.PORT_SPACING / 2
+            for index, port in enumerate(ports.values()):
+                port.setPos(x, first + index * style.PORT_SPACING)
+
+    def ensure_port(self, name: str, is_input: bool) -> PortItem:
+        """Ports of an unknown layer type are made from the edges that use them."""
+        ports = self.inputs if is_input else self.outputs
+        if name not in ports:
+            ports[name] = PortItem(self, PortSpec(name), is_input, is_input and len(ports) > 0)
+            self._relayout_frame()
+            for edge in self.edges:
+                edge.adjust()
+        return ports[name]
+
+    def boundingRect(self) -> QRectF:
+        return self._rect.adjusted(-2, -2, 2, 2)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(self._rect, style.CORNER, style.CORNER)
+        return path
+
+    def size(self) -> tuple[float, float]:
+        return self._rect.width(), self._rect.height()
+
+    # --- content -----------------------------------------------------------------------------
+    def update_face(self, node: Node) -> None:
+        """Re-lay out the text from the node (name, params); called on add, rename, param change."""
+        face = (node.name, *_param_lines(node, self.spec))
+        if face != self._face:
+            self._face = face
+            self._relayout_text()
+
+    def set_output_shape(self, text: str, known: bool) -> None:
+        if (text, known) != self._shape_text:
+            self._shape_text = (text, known)
+            self._relayout_text()
+
+    @property
+    def shape_text(self) -> str:
+        return self._shape_text[0]
+
+    @property
+    def title_text(self) -> str:
+        return self._face[0] if self._face else ""
+
+    def text_lines(self) -> list[str]:
+        """Every line shown on the face, top to bottom (for tests and accessibility)."""
+        return [static.text() for _, static, _, _ in self._texts]
+
+    def set_problems(self, problems: list[Diagnostic]) -> None:
+        self.badge.set_problems(problems)
+        tip = self.spec.tooltip if self.spec else self.toolTip()
+        if problems:
+            tip = "\n".join(p.message for p in problems) + "\n\n" + tip
+        self.setToolTip(tip)
+
+    def _relayout_text(self) -> None:
+        if not self._face:
+            return
+        name, *lines = self._face
+        glyph = self.spec.glyph if self.spec else "?"
+        texts: list[tuple[QPointF, QStaticText, str, Any]] = []
+        header_y = (style.HEADER_HEIGHT - style.LINE_HEIGHT) / 2
+        texts.append((QPointF(style.PADDING, header_y - 1), QStaticText(glyph), "glyph", style.NODE_FILL))
+        name_x = style.PADDING + 20
+        name_width = style.NODE_WIDTH - name_x - 24
+        texts.append((QPointF(name_x, header_y), QStaticText(style.elide(name, "title", name_width)), "title",
+                      style.NODE_FILL))
+        width = style.NODE_WIDTH - 2 * style.PADDING
+        y = style.HEADER_HEIGHT + style.PADDING
+        for index, line in enumerate(lines):
+            colour = style.TEXT_MUTED if index == 0 else style.TEXT
+            texts.append((QPointF(style.PADDING, y), QStaticText(style.elide(line, "body", width)), "body", colour))
+            y += style.LINE_HEIGHT
+        shape, known = self._shape_text
+        arrow = "returns " if not self.outputs and self.spec is not None else "→ "
+        texts.append((QPointF(style.PADDING, y), QStaticText(style.elide(arrow + (shape or "?"), "shape", width)),
+                      "shape", style.SHAPE_TEXT if known else style.SHAPE_UNKNOWN))
+        for _, static, _, _ in texts:
+            static.setTextFormat(Qt.TextFormat.PlainText)
+        self._texts = texts
+        self.update()
+
+    # --- events and painting -------------------------------------------------------------------
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+            for edge in self.edges:
+                edge.adjust()
+        return super().itemChange(change, value)
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
+        selected = self.isSelected()
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(style.NODE_FILL)
+        painter.drawRoundedRect(self._rect, style.CORNER, style.CORNER)
+        painter.fillPath(self._header, self._colour)
+        pen = QPen(style.SELECTION, 2.5) if selected else QPen(style.NODE_BORDER, 1.0)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(self._rect, style.CORNER, style.CORNER)
+        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_ZOOM:
+            return
+        for position, static, role, colour in self._texts:
+            painter.setFont(style.font(role))
+            painter.setPen(colour)
+            painter.drawStaticText(position, static)
+
+
+def _top_rounded(rect: QRectF, radius: float) -> QPainterPath:
+    """A rectangle with only its top corners rounded (the coloured header)."""
+    path = QPainterPath()
+    path.addRoundedRect(rect, radius, radius)
+    square = QPainterPath()
+    square.addRect(rect.adjusted(0, rect.height() / 2, 0, 0))
+    return path.united(square)
+
+
+def _param_lines(node: Node, spec: LayerSpec | None) -> Iterable[str]:
+    if spec is None:
+        return [f"unknown type {node.type}"]
+    lines = [spec.title]
+    defaults = spec.defaults()
+    for name in spec.key_params:
+        lines.append(f"{name} = {style.format_value(node.params.get(name, defaults.get(name)))}")
+    return lines

@@ -1,0 +1,106 @@
+"""Look of the canvas in one place: sizes, colours, fonts, and text helpers measured once.
+
+Fonts are sized in pixels so a node's layout is the same in scene units on every screen; HiDPI
+scaling is then left to Qt's device pixel ratio.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
+
+GRID = 20.0  # snapping step in scene units
+NODE_WIDTH = 150.0
+HEADER_HEIGHT = 26.0
+LINE_HEIGHT = 16.0
+PADDING = 7.0
+CORNER = 7.0
+PORT_RADIUS = 6.0
+PORT_HIT_RADIUS = 11.0  # ports are easier to grab than to see
+PORT_SPACING = 18.0
+EDGE_WIDTH = 2.0
+EDGE_HIT_WIDTH = 12.0
+MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+DETAIL_ZOOM = 0.45  # below this zoom, nodes drop their text and edges their labels
+
+BACKGROUND = QColor("#f4f5f7")
+GRID_MINOR = QColor("#e9ebef")
+GRID_MAJOR = QColor("#dde0e5")
+NODE_FILL = QColor("#ffffff")
+NODE_BORDER = QColor("#b9bfc8")
+SELECTION = QColor("#1c6fd1")
+TEXT = QColor("#1f2329")
+TEXT_MUTED = QColor("#5f6772")
+SHAPE_TEXT = QColor("#1b5e20")
+SHAPE_UNKNOWN = QColor("#9aa1ab")
+EDGE = QColor("#6b7480")
+EDGE_ERROR = QColor("#d92b2b")
+ERROR = QColor("#e03131")
+WARNING = QColor("#f08c00")
+PORT_FILL = QColor("#ffffff")
+PORT_BORDER = QColor("#59616c")
+PORT_OK = QColor("#2f9e44")
+PORT_TARGET = QColor("#12b886")
+PORT_REFUSED = QColor("#c9ced6")
+LABEL_FILL = QColor(255, 255, 255, 225)
+INSERT_HINT = QColor("#12b886")
+
+CATEGORY_COLOURS = {
+    "Input / Output": "#3b5bdb",
+    "Dense": "#1971c2",
+    "Convolution": "#0c8599",
+    "Pooling": "#2b8a3e",
+    "Normalisation": "#9c36b5",
+    "Activation": "#e8590c",
+    "Shape": "#5c677d",
+    "Sequence": "#c2255c",
+    "Attention": "#6741d9",
+    "Merge": "#087f5b",
+}
+UNKNOWN_CATEGORY = "#495057"
+
+
+def category_colour(category: str | None) -> QColor:
+    return QColor(CATEGORY_COLOURS.get(category or "", UNKNOWN_CATEGORY))
+
+
+@lru_cache(maxsize=None)
+def font(role: str) -> QFont:
+    """Shared fonts by role: 'title', 'body', 'shape', 'label', 'glyph', 'port'."""
+    sizes = {"title": 12, "body": 11, "shape": 11, "label": 10, "glyph": 13, "port": 9}
+    result = QFont()
+    if role in ("shape", "label"):
+        result.setFamilies(["DejaVu Sans Mono", "Menlo", "Consolas", "monospace"])
+        result.setStyleHint(QFont.StyleHint.Monospace)
+    result.setPixelSize(sizes[role])
+    result.setBold(role == "title")
+    return result
+
+
+@lru_cache(maxsize=None)
+def metrics(role: str) -> QFontMetricsF:
+    return QFontMetricsF(font(role))
+
+
+def elide(text: str, role: str, width: float) -> str:
+    return metrics(role).elidedText(text, Qt.TextElideMode.ElideRight, width)
+
+
+def text_width(text: str, role: str) -> float:
+    return metrics(role).horizontalAdvance(text)
+
+
+def format_value(value: Any) -> str:
+    """A compact, readable param value for the node face."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "×".join(format_value(v) for v in value) if value else "[]"
+    return str(value)

@@ -1,0 +1,153 @@
+"""Sample inputs for every layer type, and a helper that wraps one layer in a runnable graph.
+
+Every registered layer needs an entry in SAMPLES: the contract test fails for one without, so a new
+layer (built-in or plugin) cannot ship without its shape rule being checked against torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from nnstudio.layers.registry import default_registry
+from nnstudio.layers.spec import TensorType
+from nnstudio.model.builder import GraphBuilder
+from nnstudio.model.project import Project
+
+BATCH = 3
+VOCAB = 10  # token ids in samples are drawn from [0, VOCAB)
+
+
+def f(*dims: int) -> TensorType:
+    return TensorType(tuple(dims))
+
+
+def i(*dims: int) -> TensorType:
+    return TensorType(tuple(dims), "int64")
+
+
+Ports = dict[str, TensorType | list[TensorType]]
+
+# What arrives at each input port when the layer runs with its default params.
+SAMPLES: dict[str, Ports] = {
+    "Input": {},
+    "Output": {"in": f(3)},
+    "Linear": {"in": f(8)},
+    "Bilinear": {"in1": f(4), "in2": f(5)},
+    "Conv1d": {"in": f(3, 12)},
+    "Conv2d": {"in": f(3, 10, 9)},
+    "ConvTranspose2d": {"in": f(3, 5, 4)},
+    "MaxPool1d": {"in": f(3, 11)},
+    "MaxPool2d": {"in": f(3, 8, 7)},
+    "AvgPool1d": {"in": f(3, 11)},
+    "AvgPool2d": {"in": f(3, 8, 7)},
+    "AdaptiveAvgPool2d": {"in": f(3, 7, 6)},
+    "GlobalAvgPool": {"in": f(4, 5, 6)},
+    "GlobalMaxPool": {"in": f(4, 9)},
+    "BatchNorm1d": {"in": f(6)},
+    "BatchNorm2d": {"in": f(4, 5, 5)},
+    "LayerNorm": {"in": f(5, 8)},
+    "Dropout": {"in": f(7)},
+    "ReLU": {"in": f(4, 6)},
+    "LeakyReLU": {"in": f(4, 6)},
+    "ELU": {"in": f(4, 6)},
+    "GELU": {"in": f(4, 6)},
+    "SiLU": {"in": f(4, 6)},
+    "Sigmoid": {"in": f(4, 6)},
+    "Tanh": {"in": f(4, 6)},
+    "Softmax": {"in": f(4, 6)},
+    "LogSoftmax": {"in": f(4, 6)},
+    "Flatten": {"in": f(2, 3, 4)},
+    "Reshape": {"in": f(2, 3, 4)},
+    "Permute": {"in": f(4, 6)},
+    "Transpose": {"in": f(4, 6)},
+    "Reduce": {"in": f(4, 6)},
+    "Embedding": {"in": i(7)},
+    "RNN": {"in": f(7, 5)},
+    "LSTM": {"in": f(7, 5)},
+    "GRU": {"in": f(7, 5)},
+    "MultiheadAttention": {"in": f(6, 16)},
+    "TransformerEncoderLayer": {"in": f(6, 16)},
+    "PositionalEncoding": {"in": f(6, 16)},
+    "Add": {"inputs": [f(5), f(5), f(5)]},
+    "Multiply": {"inputs": [f(2, 5), f(2, 5)]},
+    "Concat": {"inputs": [f(2, 3), f(4, 3)]},
+}
+
+# Non-default params that exercise the other branches of the shape rules.
+VARIANTS: list[tuple[str, dict[str, Any], Ports]] = [
+    ("Linear", {"out_features": 5, "bias": False}, {"in": f(7, 3)}),
+    ("Conv1d", {"out_channels": 4, "kernel_size": 5, "stride": 2, "padding": 1, "dilation": 2},
+     {"in": f(2, 21)}),
+    ("Conv1d", {"out_channels": 6, "groups": 3, "padding_mode": "circular", "padding": 2}, {"in": f(3, 5)}),
+    ("Conv2d", {"out_channels": 8, "kernel_size": [3, 1], "stride": [2, 1], "padding": [1, 0]},
+     {"in": f(3, 9, 4)}),
+    ("Conv2d", {"out_channels": 4, "kernel_size": 3, "dilation": 2, "groups": 2, "bias": False},
+     {"in": f(2, 11, 12)}),
+    ("Conv2d", {"out_channels": 4, "padding": 1, "padding_mode": "reflect"}, {"in": f(2, 4, 4)}),
+    ("ConvTranspose2d", {"out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1},
+     {"in": f(4, 4, 5)}),
+    ("ConvTranspose2d", {"out_channels": 4, "kernel_size": [2, 3], "dilation": 2, "groups": 2},
+     {"in": f(2, 3, 3)}),
+    ("MaxPool2d", {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}, {"in": f(2, 8, 7)}),
+    ("MaxPool1d", {"kernel_size": 3, "stride": 2, "dilation": 2, "ceil_mode": True}, {"in": f(2, 10)}),
+    ("AvgPool2d", {"kernel_size": [2, 3], "stride": 1, "padding": [1, 1], "count_include_pad": False},
+     {"in": f(1, 5, 5)}),
+    ("AvgPool1d", {"kernel_size": 4, "stride": 3, "ceil_mode": True}, {"in": f(2, 11)}),
+    ("AdaptiveAvgPool2d", {"output_size": [2, 3]}, {"in": f(3, 7, 9)}),
+    ("GlobalAvgPool", {}, {"in": f(4, 9)}),
+    ("BatchNorm1d", {"affine": False, "momentum": 0.3}, {"in": f(4, 6)}),
+    ("LayerNorm", {"dims": 2, "elementwise_affine": False}, {"in": f(3, 4, 5)}),
+    ("Flatten", {"start_dim": 1}, {"in": f(2, 3, 4)}),
+    ("Flatten", {"start_dim": 0, "end_dim": 1}, {"in": f(2, 3, 4)}),
+    ("Reshape", {"shape": [4, -1]}, {"in": f(2, 3, 4)}),
+    ("Reshape", {"shape": [2, 2, 6]}, {"in": f(24)}),
+    ("Permute", {"dims": [2, 0, 1]}, {"in": f(2, 3, 4)}),
+    ("Transpose", {"dim0": 0, "dim1": -1}, {"in": f(2, 3, 4)}),
+    ("Reduce", {"op": "max", "dim": -1, "keepdim": True}, {"in": f(2, 3, 4)}),
+    ("Reduce", {"op": "sum", "dim": 0}, {"in": i(6)}),
+    ("Softmax", {"dim": 0}, {"in": f(4, 6)}),
+    ("Embedding", {"num_embeddings": VOCAB, "embedding_dim": 3, "padding_idx": 0}, {"in": i(2, 5)}),
+    ("RNN", {"hidden_size": 6, "nonlinearity": "relu", "output": "last"}, {"in": f(4, 3)}),
+    ("LSTM", {"hidden_size": 6, "num_layers": 2, "dropout": 0.2, "bidirectional": True, "output": "last"},
+     {"in": f(4, 3)}),
+    ("LSTM", {"hidden_size": 6, "bidirectional": True}, {"in": f(4, 3)}),
+    ("GRU", {"hidden_size": 5, "num_layers": 3, "output": "last"}, {"in": f(4, 3)}),
+    ("GRU", {"hidden_size": 5, "bidirectional": True, "output": "last"}, {"in": f(4, 3)}),
+    ("MultiheadAttention", {"num_heads": 3, "dropout": 0.1, "bias": False}, {"in": f(5, 12)}),
+    ("TransformerEncoderLayer", {"nhead": 2, "dim_feedforward": 8, "activation": "gelu", "norm_first": True},
+     {"in": f(5, 6)}),
+    ("PositionalEncoding", {"kind": "learned", "max_len": 8, "dropout": 0.1}, {"in": f(8, 6)}),
+    ("PositionalEncoding", {"max_len": 7}, {"in": f(7, 5)}),
+    ("Concat", {"dim": -1}, {"inputs": [f(2, 3), f(2, 1), f(2, 2)]}),
+    ("Concat", {"dim": 0}, {"inputs": [i(2), i(3)]}),
+]
+
+
+def port_types(value: TensorType | list[TensorType]) -> list[TensorType]:
+    return value if isinstance(value, list) else [value]
+
+
+def wrap_layer(layer_type: str, ports: Ports, params: dict[str, Any] | None = None) -> tuple[Project, str]:
+    """Inputs → one layer → Output. Returns the project and the id of the layer's node."""
+    spec = default_registry()[layer_type]
+    b = GraphBuilder(name=f"{layer_type} contract")
+    layer = b.add(layer_type, "layer", **(params or {}))
+    if spec.role == "input":
+        b.link(layer, b.add("Output", "result"))
+        return b.project, layer
+    for port, value in ports.items():
+        for index, tensor in enumerate(port_types(value)):
+            source = b.add("Input", f"{port}_{index}", shape=list(tensor.shape), dtype=tensor.dtype)
+            b.link(source, layer, port)
+    if spec.role != "output":
+        b.link(layer, b.add("Output", "result"))
+    return b.project, layer
+
+
+def random_tensor(tensor: TensorType, batch: int = BATCH) -> torch.Tensor:
+    shape = (batch, *tensor.shape)
+    if tensor.dtype == "int64":
+        return torch.randint(0, VOCAB, shape)
+    return torch.randn(shape)
