@@ -107,12 +107,12 @@ def transformer(s: Sketch) -> None:
 
 
 def autoencoder(s: Sketch) -> None:
-    code = s.chain(("Input", "pixels", {"shape": [64]}),
+    bottleneck = s.chain(("Input", "pixels", {"shape": [64]}),
                    ("Linear", "enc1", {"out_features": 32}), ("ReLU", "enc_relu", {}),
-                   ("Linear", "code", {"out_features": 8}))
+                   ("Linear", "bottleneck", {"out_features": 8}))
     s.chain(("Linear", "dec1", {"out_features": 32}), ("ReLU", "dec_relu", {}),
             ("Linear", "dec2", {"out_features": 64}), ("Sigmoid", "sigmoid", {}),
-            ("Output", "reconstruction", {}), after=code)
+            ("Output", "reconstruction", {}), after=bottleneck)
 
 
 def sine_regression(s: Sketch) -> None:

@@ -118,9 +118,9 @@ class ParamSpec:
     def _coerce_shape(self, value: Any) -> Any:
         # Entries are positive unless `minimum` says otherwise (0 for dim orders, -1 for "infer this dim").
         lowest = 1 if self.minimum is None else self.minimum
-        if isinstance(value, (list, tuple)) and 1 <= len(value) <= 6:
-            if all(_is_int(v) and v >= lowest and self._in_range(v) for v in value):
-                return list(value)
+        if isinstance(value, (list, tuple)) and 1 <= len(value) <= 6 and all(
+                _is_int(v) and v >= lowest and self._in_range(v) for v in value):
+            return list(value)
         return _BAD
 
     def _coerce_float_list(self, value: Any) -> Any:

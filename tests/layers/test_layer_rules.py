@@ -108,7 +108,7 @@ def test_multi_input_layers_name_the_offending_input() -> None:
 
 
 def test_bidirectional_last_joins_each_direction_at_its_own_end() -> None:
-    project, layer = wrap_layer("LSTM", {"in": f(5, 3)},
+    project, _ = wrap_layer("LSTM", {"in": f(5, 3)},
                                 {"hidden_size": 4, "bidirectional": True, "num_layers": 2, "output": "last"})
     compiled = build_module(project)
     x = torch.randn(2, 5, 3)

@@ -21,7 +21,7 @@ def require_float(tensor: TensorType, port: str = "in") -> None:
 def require_rank(tensor: TensorType, ranks: tuple[int, ...], what: str, port: str = "in") -> None:
     """Ranks count the dims after the batch dimension."""
     if len(tensor.shape) not in ranks:
-        wanted = " or ".join(f"[N, {', '.join(what_dims(r))}]" for r in ranks) if not what else what
+        wanted = what or " or ".join(f"[N, {', '.join(what_dims(r))}]" for r in ranks)
         raise ShapeError(f"expects {wanted}, got {tensor}", port)
 
 

@@ -149,12 +149,14 @@ class NodeItem(QGraphicsItem):
         super().__init__()
         self.node_id = node.id
         self.spec = spec
+        self._type_name = node.type
         self.edges: set[EdgeItem] = set()
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
         self._texts: list[tuple[QPointF, QStaticText, str, Any]] = []
         self._face: tuple[str, ...] = ()
         self._shape_text = ("", False)
+        self._problems: tuple[tuple[Any, str], ...] = ()
         self._colour = style.category_colour(spec.category if spec else None)
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
@@ -170,7 +172,7 @@ class NodeItem(QGraphicsItem):
                 self.outputs[port.name] = PortItem(self, port, False, False)
             self.setToolTip(spec.tooltip)
         else:
-            self.setToolTip(f"Unknown layer type {node.type!r}: install the plugin that provides it.")
+            self.setToolTip(_unknown_tip(node.type))
         self._rect = QRectF()
         self._header = QPainterPath()
         self._relayout_frame()
@@ -245,8 +247,12 @@ class NodeItem(QGraphicsItem):
         return [static.text() for _, static, _, _ in self._texts]
 
     def set_problems(self, problems: list[Diagnostic]) -> None:
+        key = tuple((p.severity, p.message) for p in problems)
+        if key == self._problems:
+            return
+        self._problems = key
         self.badge.set_problems(problems)
-        tip = self.spec.tooltip if self.spec else self.toolTip()
+        tip = self.spec.tooltip if self.spec else _unknown_tip(self._type_name)
         if problems:
             tip = "\n".join(p.message for p in problems) + "\n\n" + tip
         self.setToolTip(tip)
@@ -320,3 +326,7 @@ def _param_lines(node: Node, spec: LayerSpec | None) -> Iterable[str]:
     for name in spec.key_params:
         lines.append(f"{name} = {style.format_value(node.params.get(name, defaults.get(name)))}")
     return lines
+
+
+def _unknown_tip(type_name: str) -> str:
+    return f"Unknown layer type {type_name!r}: install the plugin that provides it, or replace this node."

@@ -1,0 +1,90 @@
+"""Everything one export needs: the compiled model with its weights, the batches and the reference outputs."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from nnstudio.compile import CompiledModel, CompileError, build_module
+from nnstudio.compile.weights import WeightsError
+from nnstudio.io.export.errors import ExportError
+from nnstudio.io.export.nodes import fx_owners
+from nnstudio.io.export.parity import (
+    HELD_OUT_BATCH,
+    HELD_OUT_SEED,
+    TRACE_BATCH,
+    make_inputs,
+    reference_outputs,
+)
+from nnstudio.io.importing.weights import Checkpoint, apply_weights, open_checkpoint
+from nnstudio.model.project import Project
+
+
+@dataclass
+class Job:
+    project: Project
+    compiled: CompiledModel
+    checkpoint: Checkpoint | None
+    example: tuple[torch.Tensor, ...]  # traced or scripted with this batch
+    held_out: tuple[torch.Tensor, ...]  # a different batch size and values, for the parity check
+    expected: list[torch.Tensor]  # the in-app model's outputs on held_out
+    owners: dict[str, str]  # fx node name -> graph node name
+    base_dir: Path | None = None  # where relative dataset paths in the project start
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def module(self) -> torch.nn.Module:
+        return self.compiled.module
+
+    @property
+    def input_names(self) -> list[str]:
+        return [self.project.graph.nodes[n].name for n in self.compiled.input_nodes]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self.project.graph.nodes[n].name for n in self.compiled.output_nodes]
+
+
+def prepare(project: Project, checkpoint: str | os.PathLike[str] | None,
+            batch: int | tuple[torch.Tensor, ...] | None, base_dir: Path | None) -> Job:
+    """Compile, load the checkpoint (refusing one that does not fit), and compute the reference outputs."""
+    try:
+        compiled = build_module(project)
+    except CompileError as exc:
+        raise ExportError(f"cannot export: {exc}", bad_input=True) from None
+    messages: list[str] = []
+    opened = None
+    if checkpoint is None:
+        messages.append(f"no checkpoint given: exporting freshly initialised, untrained weights (init scheme "
+                        f"{project.init.scheme!r}, seed {project.init.seed})")
+    else:
+        try:
+            opened = open_checkpoint(checkpoint)
+            apply_weights(compiled, checkpoint, strict=True)
+        except WeightsError as exc:
+            raise ExportError(str(exc), bad_input=True) from None
+        messages.append(f"weights from {opened.weights}")
+    compiled.module.eval()
+    held_out = _held_out(compiled, batch)
+    with torch.no_grad():
+        expected = reference_outputs(compiled.module, held_out)
+    example = make_inputs(compiled, TRACE_BATCH, HELD_OUT_SEED + 1)
+    return Job(project, compiled, opened, example, held_out, expected, fx_owners(compiled, project.graph),
+               base_dir, messages)
+
+
+def _held_out(compiled: CompiledModel, batch: int | tuple[torch.Tensor, ...] | None) -> tuple[torch.Tensor, ...]:
+    if isinstance(batch, tuple):
+        if len(batch) != len(compiled.input_nodes):
+            raise ExportError(f"the parity batch has {len(batch)} tensor(s), the model takes "
+                              f"{len(compiled.input_nodes)}", bad_input=True)
+        return tuple(torch.as_tensor(t) for t in batch)
+    size = HELD_OUT_BATCH if batch is None else int(batch)
+    if size < 1:
+        raise ExportError(f"the parity batch size must be at least 1, got {size}", bad_input=True)
+    if size == TRACE_BATCH:
+        size += 1  # a batch size the exporter never saw proves the batch dimension is dynamic
+    return make_inputs(compiled, size, HELD_OUT_SEED)

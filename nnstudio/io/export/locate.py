@@ -1,0 +1,104 @@
+"""Find the graph node behind a failed export or a parity gap by exporting each node on its own.
+
+Every node's fx nodes are cut out into a small GraphModule whose inputs are the values that arrive
+from other nodes (recorded by running the full model). Exporting and running those pieces one by
+one, in order, finds the first node that cannot be exported or that the exported file gets wrong.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import fx
+
+from nnstudio.io.export.graph_formats import quiet
+from nnstudio.io.export.parity import TOLERANCE, as_tensors, max_abs_diff
+
+
+@dataclass
+class Fault:
+    node: str
+    reason: str
+
+
+class _Recorder(fx.Interpreter):
+    def __init__(self, module: fx.GraphModule) -> None:
+        super().__init__(module, garbage_collect_values=False)
+
+
+def record_values(module: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> dict[str, Any]:
+    """The value of every fx node on these inputs."""
+    recorder = _Recorder(module)
+    with torch.no_grad():
+        recorder.run(*inputs)
+    return {node.name: value for node, value in recorder.env.items()}
+
+
+def node_pieces(module: fx.GraphModule, owners: dict[str, str]) -> list[tuple[str, fx.GraphModule, list[str]]]:
+    """(graph node name, piece, names of the fx values it takes) for every graph node, in order."""
+    groups: dict[str, list[fx.Node]] = {}
+    for fx_node in module.graph.nodes:
+        if fx_node.op in ("placeholder", "output"):
+            continue
+        groups.setdefault(owners.get(fx_node.name, fx_node.name), []).append(fx_node)
+    return [(name, *_cut(module, nodes)) for name, nodes in groups.items()]
+
+
+def _cut(module: fx.GraphModule, nodes: list[fx.Node]) -> tuple[fx.GraphModule, list[str]]:
+    inside = set(nodes)
+    graph = fx.Graph()
+    mapping: dict[fx.Node, fx.Node] = {}
+    arguments: list[str] = []
+
+    def lookup(value: fx.Node) -> fx.Node:
+        if value not in mapping:
+            mapping[value] = graph.placeholder(f"arg_{len(arguments)}")
+            arguments.append(value.name)
+        return mapping[value]
+
+    for node in nodes:
+        for used in node.all_input_nodes:
+            if used not in inside:
+                lookup(used)
+        mapping[node] = graph.node_copy(node, lambda n: mapping[n])
+    results = [n for n in nodes if any(user not in inside for user in n.users)] or [nodes[-1]]
+    graph.output(mapping[results[0]] if len(results) == 1 else tuple(mapping[n] for n in results))
+    return fx.GraphModule(module, graph), arguments
+
+
+def locate(module: fx.GraphModule, owners: dict[str, str], handler: Any, suffix: str,
+           example: tuple[torch.Tensor, ...], held_out: tuple[torch.Tensor, ...]) -> Fault | None:
+    """The first graph node whose own export fails, or disagrees with the app on the held-out batch."""
+    traced, checked = record_values(module, example), record_values(module, held_out)
+    for name, piece, arguments in node_pieces(module, owners):
+        piece.eval()
+        trace_args = tuple(traced[a] for a in arguments)
+        check_args = tuple(checked[a] for a in arguments)
+        with tempfile.TemporaryDirectory(prefix="nnstudio-probe-") as folder:
+            path = Path(folder) / f"piece{suffix}"
+            try:
+                handler.write_module(piece, trace_args, path, [], [])
+                got = as_tensors(handler.load(path)(*check_args))
+            except Exception as exc:  # any exporter failure is the answer we are looking for
+                return Fault(name, summarize_error(exc))
+            with torch.no_grad(), quiet():
+                want = as_tensors(piece(*check_args))
+            try:
+                gap, _ = max_abs_diff(want, got, [name])
+            except ValueError as exc:
+                return Fault(name, str(exc))
+            if gap > TOLERANCE:
+                return Fault(name, f"its exported form differs from the app's by {gap:.3g} on its own")
+    return None
+
+
+def summarize_error(exc: BaseException, limit: int = 600) -> str:
+    """The first informative lines of an exporter's error: they are often pages long."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join(lines[:4]) if lines else type(exc).__name__
+    text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"

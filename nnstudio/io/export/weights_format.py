@@ -1,0 +1,71 @@
+"""The safetensors export: the weights, plus a JSON sidecar that names the architecture and versions.
+
+The sidecar embeds the project document itself, so the pair is enough to rebuild the model in
+nnstudio (or to read the layer list by hand) without the original .nnstudio file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import nnstudio
+from nnstudio.compile import build_module
+from nnstudio.compile.weights import save_weights
+from nnstudio.io.export.job import Job
+from nnstudio.io.export.parity import Runner
+from nnstudio.io.project_file import loads, to_document
+
+SIDECAR_FORMAT = "nnstudio.weights"
+SIDECAR_VERSION = 1
+
+
+def sidecar_path(weights: Path) -> Path:
+    return weights.with_name(weights.stem + ".json")
+
+
+def tensor_types(job: Job, node_ids: list[str]) -> list[dict[str, Any]]:
+    shapes = job.compiled.analysis.shapes
+    graph = job.project.graph
+    described = []
+    for node_id in node_ids:
+        t = shapes.of(node_id) or shapes.outputs.get((node_id, ""))
+        described.append({"name": graph.nodes[node_id].name, "shape": ["N", *t.shape] if t else None,
+                          "dtype": t.dtype if t else None})
+    return described
+
+
+def write(job: Job, target: Path) -> list[str]:
+    save_weights(job.module, target, metadata={"format": SIDECAR_FORMAT,
+                                               "nnstudio_version": nnstudio.__version__})
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    sidecar = {
+        "format": SIDECAR_FORMAT,
+        "version": SIDECAR_VERSION,
+        "nnstudio_version": nnstudio.__version__,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "weights": {"file": target.name, "sha256": digest,
+                    "trained": job.checkpoint is not None},
+        "inputs": tensor_types(job, job.compiled.input_nodes),
+        "outputs": tensor_types(job, job.compiled.output_nodes),
+        "architecture": to_document(job.project),
+    }
+    sidecar_path(target).write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return [f"architecture and versions in {sidecar_path(target).name}"]
+
+
+def load(job: Job, target: Path) -> Runner:
+    """Rebuild the model from the sidecar alone and load the written weights: what a user would do."""
+    from nnstudio.io.importing.weights import apply_weights
+
+    sidecar = json.loads(sidecar_path(target).read_text(encoding="utf-8"))
+    project = loads(json.dumps(sidecar["architecture"]))
+    compiled = build_module(project)
+    apply_weights(compiled, target, strict=True)
+    return compiled.module.eval()
