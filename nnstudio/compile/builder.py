@@ -6,6 +6,7 @@ graph *is* the model, and `gm.code` is what the Code view and Python export show
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,20 @@ def resolve_callable(target: str) -> Any:
     return getattr(importlib.import_module(module_name), attr)
 
 
+@functools.cache
+def _reserved_names() -> frozenset[str]:
+    """Every attribute a GraphModule has, on the class or set per instance (training, meta ...)."""
+    graph = fx.Graph()
+    graph.output(None)
+    return frozenset(dir(fx.GraphModule)) | frozenset(vars(fx.GraphModule(nn.Module(), graph)))
+
+
+def attribute_name(node_name: str) -> str:
+    """The submodule name for a node. Names that would shadow a GraphModule attribute (code, forward,
+    graph, training ...) get a trailing underscore, as Python does for `class_`."""
+    return f"{node_name}_" if node_name in _reserved_names() else node_name
+
+
 class _Emitter:
     """The EmitContext handed to each layer while its node is compiled."""
 
@@ -69,7 +84,8 @@ class _Emitter:
         self.created: list[str] = []
 
     def module(self, construct: Construct, *args: Any, **kwargs: Any) -> fx.Node:
-        name = self.node_name if self.node_name not in self.modules else self._fresh(self.node_name)
+        stem = attribute_name(self.node_name)
+        name = stem if stem not in self.modules else self._fresh(stem)
         self.modules[name] = construct.instantiate()
         self.constructs[name] = construct
         self.created.append(name)

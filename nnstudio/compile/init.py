@@ -24,6 +24,9 @@ def apply_init(module: nn.Module, scheme: str) -> None:
                 _init_matrix(param, scheme)
             elif "bias" in name:
                 param.zero_()
+        padding_idx = getattr(module, "padding_idx", None)
+        if isinstance(module, nn.Embedding) and padding_idx is not None:
+            module.weight[padding_idx].zero_()  # the padding token must stay a zero vector
 
 
 def _init_matrix(param: torch.Tensor, scheme: str) -> None:

@@ -80,11 +80,15 @@ def _flops_by_module(compiled: CompiledModel) -> dict[str, int]:
     module = compiled.module
     was_training = module.training
     module.eval()
+    # The fused inference path of attention layers hides its matmuls from the counter.
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             module(*example_inputs(compiled))
     finally:
         module.train(was_training)
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     flops: dict[str, int] = {}
     for key, per_op in counter.get_flop_counts().items():
         _, _, attribute = key.partition(".")
@@ -102,8 +106,13 @@ def summarize(compiled: CompiledModel, graph: Graph) -> Summary:
         attributes = compiled.modules_of.get(node_id, [])
         params = sum(p.numel() for a in attributes for p in compiled.module.get_submodule(a).parameters())
         shape = shapes.of(node_id) or shapes.outputs.get((node_id, ""))
+        node_flops = sum(flops.get(a, 0) for a in attributes)
+        spec = compiled.analysis.structure.specs.get(node_id)
+        if spec is not None and spec.flops is not None:
+            types = shapes.input_types(compiled.analysis.structure, node_id)
+            node_flops = spec.flops(compiled.analysis.structure.params[node_id], types)
         summary.rows.append(SummaryRow(node_id, node.name, node.type, str(shape) if shape else "?", params,
-                                       sum(flops.get(a, 0) for a in attributes)))
+                                       node_flops))
     parameters = list(compiled.module.parameters())
     summary.total_params = sum(p.numel() for p in parameters)
     summary.trainable_params = sum(p.numel() for p in parameters if p.requires_grad)

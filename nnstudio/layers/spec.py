@@ -112,6 +112,7 @@ BuildFn = Callable[[Params, Inputs], Construct]
 EmitFn = Callable[[EmitContext, Params, Inputs, Inputs], Any]
 MigrateFn = Callable[[dict[str, Any], int], dict[str, Any]]
 CheckFn = Callable[[Params], list[tuple[str, str]]]
+FlopsFn = Callable[[Params, Inputs], int]  # FLOPs for one sample, where torch's counter cannot see them
 
 
 def emit_module(build: BuildFn) -> EmitFn:
@@ -141,6 +142,7 @@ class LayerSpec:
     key_params: tuple[str, ...] = ()  # shown on the canvas node
     has_weights: bool = False  # weight init applies
     check: CheckFn | None = None  # cross-param rules: returns (param, message) pairs
+    flops: FlopsFn | None = None  # analytic FLOPs; None means torch's FlopCounterMode measures them
     version: int = 1
     migrate: MigrateFn | None = None  # upgrades params saved by an older layer version
     legacy_types: tuple[str, ...] = ()  # older names that still load as this layer

@@ -91,3 +91,37 @@ def test_example_inputs_match_declared_shapes():
     compiled = build_module(mlp(inputs=5).project)
     (x,) = example_inputs(compiled, batch=4)
     assert x.shape == (4, 5) and x.dtype == torch.float32
+
+
+def test_node_names_that_shadow_module_attributes_still_compile():
+    b = GraphBuilder()
+    b.sequential(("Input", {"shape": [3]}), ("Linear", {"out_features": 4}), "ReLU", "Output")
+    g = b.graph
+    g.rename_node(g.node_by_name("linear").id, "code")
+    g.rename_node(g.node_by_name("relu").id, "training")
+    compiled = build_module(b.project)
+    assert compiled.modules_of[g.node_by_name("code").id] == ["code_"]
+    assert compiled.module(torch.randn(2, 3)).shape == (2, 4)
+    assert "def forward" in compiled.code
+
+
+def test_recurrent_and_attention_flops_are_counted():
+    b = GraphBuilder()
+    b.sequential(("Input", {"shape": [20, 8]}), ("LSTM", {"hidden_size": 16, "output": "last"}), "Output")
+    project = b.project
+    rows = {r.type: r for r in summarize(build_module(project), project.graph).rows}
+    assert rows["LSTM"].flops == 20 * 4 * 2 * 16 * (8 + 16)
+    t = GraphBuilder()
+    t.sequential(("Input", {"shape": [16, 32]}), ("TransformerEncoderLayer", {"nhead": 4}), "Output")
+    rows = {r.type: r for r in summarize(build_module(t.project), t.graph).rows}
+    assert rows["TransformerEncoderLayer"].flops > 0
+
+
+def test_init_scheme_keeps_embedding_padding_row_zero():
+    b = GraphBuilder()
+    b.sequential(("Input", {"shape": [5], "dtype": "int64"}),
+                 ("Embedding", {"num_embeddings": 10, "embedding_dim": 4, "padding_idx": 0}), "Output")
+    b.project.init.scheme = "xavier_normal"
+    model = build_module(b.project).module
+    (embedding,) = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)]
+    assert torch.count_nonzero(embedding.weight[0]) == 0 and torch.count_nonzero(embedding.weight[1]) > 0

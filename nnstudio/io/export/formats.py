@@ -43,6 +43,21 @@ FORMATS: dict[str, FormatInfo] = {
 }
 
 
+def nnstudio_version() -> str:
+    """The running nnstudio's version (from the package, else from the installed distribution)."""
+    import nnstudio
+
+    found = getattr(nnstudio, "__version__", None)
+    if found:
+        return str(found)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnstudio")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def get_format(name: str) -> FormatInfo:
     info = FORMATS.get(name)
     if info is None:

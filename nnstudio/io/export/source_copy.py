@@ -68,11 +68,12 @@ def _copy(obj: Any, copied: CopiedSource, chain: list[str]) -> None:
             if hasattr(builtins, name):
                 continue
             raise SourceCopyError(f"{key} uses {name!r}, which its module does not define")
-        _resolve(name, namespace[name], copied, [*chain, key])
+        resolve_global(name, namespace[name], copied, [*chain, key])
     copied.blocks.append(source.rstrip() + "\n")
 
 
-def _resolve(name: str, value: Any, copied: CopiedSource, chain: list[str]) -> None:
+def resolve_global(name: str, value: Any, copied: CopiedSource, chain: list[str]) -> None:
+    """Make `name` available in the copied code: copy, import or write out its value."""
     if isinstance(value, types.ModuleType):
         if value.__name__.split(".")[0] == PACKAGE:
             raise SourceCopyError(f"{chain[-1]} uses the nnstudio module {value.__name__!r} ({name})")

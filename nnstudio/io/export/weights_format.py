@@ -14,9 +14,9 @@ from typing import Any
 
 import torch
 
-import nnstudio
 from nnstudio.compile import build_module
 from nnstudio.compile.weights import save_weights
+from nnstudio.io.export.formats import nnstudio_version
 from nnstudio.io.export.job import Job
 from nnstudio.io.export.parity import Runner
 from nnstudio.io.project_file import loads, to_document
@@ -42,12 +42,12 @@ def tensor_types(job: Job, node_ids: list[str]) -> list[dict[str, Any]]:
 
 def write(job: Job, target: Path) -> list[str]:
     save_weights(job.module, target, metadata={"format": SIDECAR_FORMAT,
-                                               "nnstudio_version": nnstudio.__version__})
+                                               "nnstudio_version": nnstudio_version()})
     digest = hashlib.sha256(target.read_bytes()).hexdigest()
     sidecar = {
         "format": SIDECAR_FORMAT,
         "version": SIDECAR_VERSION,
-        "nnstudio_version": nnstudio.__version__,
+        "nnstudio_version": nnstudio_version(),
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "weights": {"file": target.name, "sha256": digest,

@@ -14,7 +14,8 @@ def _sequence(params, inputs: Inputs, heads: str | None = None) -> TensorType:
     require_float(x)
     require_rank(x, (2,), _SEQUENCE)
     if heads is not None and x.shape[1] % params[heads]:
-        raise ShapeError(f"{heads}={params[heads]} must divide the embedding size {x.shape[1]} of {x}", "in")
+        raise ShapeError(f"needs {heads}={params[heads]} to divide the embedding size, but {x} has "
+                         f"{x.shape[1]}", "in")
     return x
 
 

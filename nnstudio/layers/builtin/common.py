@@ -68,7 +68,7 @@ def check_positive_dims(out: tuple[int, ...], names: tuple[str, ...], x: TensorT
     """Refuse a window layer whose output would be empty, saying which dim collapsed and why."""
     for size, name in zip(out, names):
         if size < 1:
-            raise ShapeError(f"the {name} of the output would be {size}: {x} is too small for {hint}", port)
+            raise ShapeError(f"would produce an output of {name} {size}: {x} is too small for {hint}", port)
 
 
 def expand(value: int | list[int] | None, dims: int) -> tuple[int, ...]:

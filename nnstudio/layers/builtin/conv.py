@@ -95,8 +95,8 @@ def _check_padding_mode(mode: str, spatial: tuple[int, ...], padding: tuple[int,
         return
     for size, pad in zip(spatial, padding):
         if pad >= size + limit:
-            raise ShapeError(f"{mode} padding of {pad} needs a dimension larger than {pad - limit}, got {x}",
-                             "in")
+            raise ShapeError(f"cannot use {mode} padding of {pad} on {x}: each padded dim must be larger "
+                             f"than {pad - limit}", "in")
 
 
 def _conv_build(target: str, dims: int):

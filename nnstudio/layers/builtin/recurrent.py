@@ -98,6 +98,24 @@ def _rnn_emit(build, is_lstm: bool):
     return emit
 
 
+_GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
+
+
+def _rnn_flops(type_name: str):
+    """Each step of each layer and direction does gates·H·(in + H) multiply-adds (2 FLOPs each)."""
+
+    def flops(params, types: Inputs) -> int:
+        steps, features = types.one().shape
+        hidden, directions = params["hidden_size"], 2 if params["bidirectional"] else 1
+        total, width = 0, features
+        for _ in range(params["num_layers"]):
+            total += directions * steps * _GATES[type_name] * 2 * hidden * (width + hidden)
+            width = hidden * directions
+        return total
+
+    return flops
+
+
 def _recurrent(type_name: str, summary: str, explanation: str, formula: str) -> LayerSpec:
     build = _rnn_build(f"torch.nn.{type_name}")
     return LayerSpec(
@@ -116,6 +134,7 @@ def _recurrent(type_name: str, summary: str, explanation: str, formula: str) -> 
         key_params=("hidden_size", "output"),
         has_weights=True,
         check=_check_rnn,
+        flops=_rnn_flops(type_name),
     )
 
 

@@ -14,7 +14,8 @@ def _dim_range(params, x: TensorType) -> tuple[int, int]:
         raise ShapeError(f"has nothing to flatten in {x}", "in")
     start, end = (axis(params[name], rank) for name in ("start_dim", "end_dim"))
     if start > end:
-        raise ShapeError(f"start_dim {params['start_dim']} comes after end_dim {params['end_dim']} for {x}", "in")
+        raise ShapeError(f"cannot flatten {x}: start_dim {params['start_dim']} comes after end_dim "
+                         f"{params['end_dim']}", "in")
     return start, end
 
 
@@ -74,8 +75,8 @@ def _check_permute(params) -> list[tuple[str, str]]:
 def _infer_permute(params, inputs: Inputs) -> TensorType:
     x, order = inputs.one(), params["dims"]
     if len(order) != len(x.shape):
-        raise ShapeError(f"dims {order} reorders {len(order)} dims, but {x} has {len(x.shape)} "
-                         "besides the batch", "in")
+        raise ShapeError(f"cannot permute {x} with dims {order}: it has {len(x.shape)} dims besides the "
+                         f"batch, not {len(order)}", "in")
     return TensorType(tuple(x.shape[d] for d in order), x.dtype)
 
 

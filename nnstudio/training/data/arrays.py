@@ -110,6 +110,9 @@ def load_numpy(values: dict[str, Any], context: LoadContext) -> RawData:
     x_raw, y_raw = pair
     if x_raw.ndim and y_raw.ndim and len(x_raw) != len(y_raw):
         raise DatasetError(f"{where}: x has {len(x_raw)} samples but y has {len(y_raw)}")
+    for label, array in (("x", x_raw), ("y", y_raw)):
+        if array.ndim and array.size == 0:
+            raise DatasetError(f"{where}: {label} is empty (shape {list(array.shape)}), so there are no samples")
     x = _inputs(x_raw, values["x_dtype"], where)
     y, task, names = _targets(y_raw, values["task"], where)
     scale = values["standardize"] and x.dtype != np.int64

@@ -90,20 +90,28 @@ def _fmt(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
+def _looks_like_labels(numbers: list[Any]) -> bool:
+    """Whole numbers with few distinct values, each seen twice on average, read as class labels."""
+    distinct = len(set(numbers))
+    integral = all(float(value).is_integer() for value in numbers)
+    return integral and distinct <= AUTO_CLASSES and 2 * distinct <= len(numbers)
+
+
 def _target(table: Table, name: str, rows: list[int], hint: str) -> tuple[np.ndarray, str, list[str] | None]:
     """(targets, task, class names) for the kept rows, following the task hint."""
     cells = [table.rows[i][table.header.index(name)] for i in rows]
     numbers = [parse_number(cell) for cell in cells]
     numeric = all(value is not None for value in numbers)
+    mostly_numeric = 2 * sum(value is not None for value in numbers) > len(numbers)
     task = hint
     if hint == "auto":
-        integral = numeric and all(float(value).is_integer() for value in numbers)
-        task = "classification" if not numeric or (integral and len(set(numbers)) <= AUTO_CLASSES) else "regression"
+        task = "classification" if not numeric or _looks_like_labels(numbers) else "regression"
+        task = "regression" if mostly_numeric and not numeric else task  # a stray word: report it below
+    if task == "regression" and not numeric:
+        bad = next(k for k, value in enumerate(numbers) if value is None)
+        raise DatasetError(f"{table.where(rows[bad])}, column {name!r}: {cells[bad]!r} is not a number, but "
+                           f"the target column holds numbers (set task to 'classification' for text classes)")
     if task == "regression":
-        if not numeric:
-            bad = next(k for k, value in enumerate(numbers) if value is None)
-            raise DatasetError(f"{table.where(rows[bad])}, column {name!r}: {cells[bad]!r} is not a number, "
-                               f"but the target of a regression must be")
         return np.array(numbers, np.float64).reshape(-1, 1), task, None
     labels, names = _class_labels(table, cells, name)
     if task == "binary" and len(names) != 2:
@@ -183,7 +191,8 @@ CSV_SPEC = DatasetSpec(
         ParamSpec("path", ParamKind.STRING, "", "The CSV file; a relative path starts at the project's folder."),
         ParamSpec("target", ParamKind.STRING, "", "Name of the target column; empty means the last column."),
         choice_param("task", "auto", ("auto", "classification", "binary", "regression"),
-                     "What to predict. 'auto': text or few whole numbers are classes, other numbers regression."),
+                     "What to predict. 'auto': text, or a few whole numbers that repeat, are classes; other "
+                     "numbers mean regression."),
         choice_param("missing", "drop", ("drop", "impute"),
                      "Rows with a missing feature: drop them, or fill in the training mean (numbers) or "
                      "most common value (text)."),

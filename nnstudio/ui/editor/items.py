@@ -190,13 +190,13 @@ class NodeItem(QGraphicsItem):
         """Size the box for its text lines and ports, then place the ports on its sides."""
         self.prepareGeometryChange()
         text_height = self._body_lines() * style.LINE_HEIGHT + 2 * style.PADDING
-        port_height = max(len(self.inputs), 1) * style.PORT_SPACING + 2 * style.PADDING
+        port_height = style.PORT_TOP + (max(len(self.inputs), 1) - 1) * style.PORT_SPACING + 2 * style.PADDING
         height = style.HEADER_HEIGHT + max(text_height, port_height)
         self._rect = QRectF(0, 0, style.NODE_WIDTH, height)
         self._header = _top_rounded(QRectF(0, 0, style.NODE_WIDTH, style.HEADER_HEIGHT), style.CORNER)
-        middle = style.HEADER_HEIGHT + (height - style.HEADER_HEIGHT) / 2
+        # Ports sit at a fixed height, not centred, so links between nodes in a row stay straight.
+        first = style.HEADER_HEIGHT + style.PORT_TOP
         for ports, x in ((self.inputs, 0.0), (self.outputs, style.NODE_WIDTH)):
-            first = middle - (len(ports) - 1) * style.PORT_SPACING / 2
             for index, port in enumerate(ports.values()):
                 port.setPos(x, first + index * style.PORT_SPACING)
 
@@ -269,15 +269,15 @@ class NodeItem(QGraphicsItem):
         name_width = style.NODE_WIDTH - name_x - 24
         texts.append((QPointF(name_x, header_y), QStaticText(style.elide(name, "title", name_width)), "title",
                       style.NODE_FILL))
-        width = style.NODE_WIDTH - 2 * style.PADDING
+        width = style.NODE_WIDTH - 2 * style.TEXT_LEFT
         y = style.HEADER_HEIGHT + style.PADDING
         for index, line in enumerate(lines):
             colour = style.TEXT_MUTED if index == 0 else style.TEXT
-            texts.append((QPointF(style.PADDING, y), QStaticText(style.elide(line, "body", width)), "body", colour))
+            texts.append((QPointF(style.TEXT_LEFT, y), QStaticText(style.elide(line, "body", width)), "body", colour))
             y += style.LINE_HEIGHT
         shape, known = self._shape_text
         arrow = "returns " if not self.outputs and self.spec is not None else "→ "
-        texts.append((QPointF(style.PADDING, y), QStaticText(style.elide(arrow + (shape or "?"), "shape", width)),
+        texts.append((QPointF(style.TEXT_LEFT, y), QStaticText(style.elide(arrow + (shape or "?"), "shape", width)),
                       "shape", style.SHAPE_TEXT if known else style.SHAPE_UNKNOWN))
         for _, static, _, _ in texts:
             static.setTextFormat(Qt.TextFormat.PlainText)

@@ -6,28 +6,30 @@ scaling is then left to Qt's device pixel ratio.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
 GRID = 20.0  # snapping step in scene units
-NODE_WIDTH = 150.0
+NODE_WIDTH = 140.0
 HEADER_HEIGHT = 26.0
 LINE_HEIGHT = 16.0
 PADDING = 7.0
+TEXT_LEFT = 12.0  # body text starts clear of the input ports
 CORNER = 7.0
 PORT_RADIUS = 6.0
 PORT_HIT_RADIUS = 11.0  # ports are easier to grab than to see
-PORT_SPACING = 18.0
+PORT_SPACING = 20.0
+PORT_TOP = 15.0  # centre of the first port below the header
 EDGE_WIDTH = 2.0
 EDGE_HIT_WIDTH = 12.0
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
 DETAIL_ZOOM = 0.45  # below this zoom, nodes drop their text and edges their labels
 
 BACKGROUND = QColor("#f4f5f7")
-GRID_MINOR = QColor("#e9ebef")
+GRID_MINOR = QColor("#eceef1")
 GRID_MAJOR = QColor("#dde0e5")
 NODE_FILL = QColor("#ffffff")
 NODE_BORDER = QColor("#b9bfc8")
@@ -67,7 +69,7 @@ def category_colour(category: str | None) -> QColor:
     return QColor(CATEGORY_COLOURS.get(category or "", UNKNOWN_CATEGORY))
 
 
-@lru_cache(maxsize=None)
+@cache
 def font(role: str) -> QFont:
     """Shared fonts by role: 'title', 'body', 'shape', 'label', 'glyph', 'port'."""
     sizes = {"title": 12, "body": 11, "shape": 11, "label": 10, "glyph": 13, "port": 9}
@@ -80,7 +82,7 @@ def font(role: str) -> QFont:
     return result
 
 
-@lru_cache(maxsize=None)
+@cache
 def metrics(role: str) -> QFontMetricsF:
     return QFontMetricsF(font(role))
 
@@ -102,5 +104,5 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, tuple)):
-        return "×".join(format_value(v) for v in value) if value else "[]"
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
     return str(value)

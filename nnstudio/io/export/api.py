@@ -1,0 +1,144 @@
+"""export_model: the one entry point the CLI and the GUI call for every format.
+
+Each export is written into a private folder beside the destination, loaded back, run on a held-out
+batch and compared with the in-app model. Only when the largest difference is within TOLERANCE is
+it moved into place; otherwise an ExportError names the node at fault and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+
+from nnstudio.io.export import python_format, weights_format
+from nnstudio.io.export.errors import ExportError
+from nnstudio.io.export.formats import FormatInfo, get_format, require_extra
+from nnstudio.io.export.graph_formats import GRAPH_FORMATS, quiet
+from nnstudio.io.export.job import Job, prepare
+from nnstudio.io.export.locate import locate, summarize_error
+from nnstudio.io.export.parity import TOLERANCE, Runner, as_tensors, max_abs_diff
+from nnstudio.io.export.staging import Staging
+from nnstudio.model.project import Project
+
+
+@dataclass
+class ExportResult:
+    paths: list[Path]  # every file or folder written, the main artefact first
+    max_abs_diff: float  # largest |exported - app| over the held-out batch
+    messages: list[str] = field(default_factory=list)  # what the user should know (untrained weights...)
+    format: str = ""
+
+
+class Handler(Protocol):
+    def write(self, job: Job, target: Path) -> list[str]: ...
+
+    def load(self, job: Job, target: Path) -> Runner: ...
+
+
+class GraphHandler:
+    """Adapts a module-level writer (TorchScript, torch.export, ONNX) to whole-model jobs."""
+
+    def __init__(self, name: str) -> None:
+        self.writer = GRAPH_FORMATS[name]
+
+    def write(self, job: Job, target: Path) -> list[str]:
+        return self.writer.write_module(job.module, job.example, target, job.input_names, job.output_names)
+
+    def load(self, job: Job, target: Path) -> Runner:
+        return self.writer.load(target)
+
+
+def handler_for(info: FormatInfo) -> Handler:
+    if info.name in GRAPH_FORMATS:
+        return GraphHandler(info.name)
+    if info.name == "safetensors":
+        return weights_format
+    if info.name == "python":
+        return python_format
+    from nnstudio.io.export import bundle
+
+    return bundle
+
+
+def destination(out: str | os.PathLike[str], info: FormatInfo) -> tuple[Path, list[str]]:
+    """The output path; a file name without a suffix gets the format's extension."""
+    path = Path(out).expanduser()
+    if not info.is_folder and not path.suffix:
+        path = path.with_name(path.name + info.extension)
+        return path.absolute(), [f"added the {info.extension} extension: {path.name}"]
+    return path.absolute(), []
+
+
+def export_model(project: Project, format: str, out_path: str | os.PathLike[str],
+                 checkpoint: str | os.PathLike[str] | None = None,
+                 batch: int | tuple[torch.Tensor, ...] | None = None,
+                 base_dir: str | os.PathLike[str] | None = None) -> ExportResult:
+    """Export the project's model (with the checkpoint's weights, else fresh ones) in one format.
+
+    `batch` is the held-out parity batch: a size, or the input tensors themselves. `base_dir` is
+    where relative dataset paths start (the project file's folder). Raises ExportError.
+    """
+    info = get_format(format)
+    require_extra(info)
+    out, notes = destination(out_path, info)
+    with Staging(out, info.is_folder) as staging:  # checks the destination before the slow work
+        job = prepare(project, checkpoint, batch, Path(base_dir) if base_dir is not None else None)
+        job.messages.extend(notes)
+        gap = run_export(job, info, staging.target)
+        paths = staging.commit()
+    job.messages.append(f"parity: largest difference {gap:.3g} over a held-out batch of "
+                        f"{len(job.held_out[0]) if job.held_out else 0} (limit {TOLERANCE:g})")
+    return ExportResult(paths, gap, job.messages, info.name)
+
+
+def run_export(job: Job, info: FormatInfo, target: Path) -> float:
+    """Write, reload and compare one format at `target`; returns the parity gap or raises ExportError."""
+    handler = handler_for(info)
+    try:
+        job.messages.extend(handler.write(job, target))
+    except ExportError:
+        raise
+    except Exception as exc:  # exporters fail in many ways; turn each into a message naming the node
+        raise _failure(job, info, exc) from None
+    try:
+        runner = handler.load(job, target)
+        with torch.no_grad(), quiet():
+            actual = as_tensors(runner(*job.held_out))
+        gap, where = max_abs_diff(job.expected, actual, job.output_names)
+    except ExportError:
+        raise
+    except Exception as exc:
+        raise _failure(job, info, exc, stage="running the exported file") from None
+    if not gap <= TOLERANCE:
+        raise _gap(job, info, gap, where)
+    return gap
+
+
+def _failure(job: Job, info: FormatInfo, exc: Exception, stage: str = "exporting") -> ExportError:
+    fault = _locate(job, info)
+    if fault is not None:
+        return ExportError(f"{info.title} export failed at node {fault.node!r}: {fault.reason}", node=fault.node)
+    return ExportError(f"{info.title} export failed while {stage}: {summarize_error(exc)}")
+
+
+def _gap(job: Job, info: FormatInfo, gap: float, where: str) -> ExportError:
+    head = (f"{info.title} export refused: its output {where!r} differs from the app's by {gap:.3g}, "
+            f"more than the {TOLERANCE:g} allowed")
+    fault = _locate(job, info)
+    if fault is not None:
+        return ExportError(f"{head}; node {fault.node!r}: {fault.reason}", node=fault.node)
+    return ExportError(f"{head}; no single node is off on its own, so the error builds up across the graph")
+
+
+def _locate(job: Job, info: FormatInfo) -> Any:
+    if info.name not in GRAPH_FORMATS:
+        return None
+    try:
+        return locate(job.module, job.owners, GRAPH_FORMATS[info.name], info.extension, job.example,
+                      job.held_out)
+    except Exception:  # locating is a best effort on top of an error we already report
+        return None

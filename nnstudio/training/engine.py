@@ -1,0 +1,284 @@
+"""The training engine: a Qt-free loop that reports through events and obeys stop/pause between steps.
+
+Fast path: the training set lives on the device once; each epoch draws one permutation from a seeded
+torch.Generator (drawing exactly what `DataLoader(shuffle=True, generator=...)` draws, so a hand-written
+loop with the same seed sees the same batches) and batches are index slices. A step that samples nothing
+runs zero_grad, forward, loss, backward and step, plus one on-device add for the epoch's mean loss: no
+`.item()`, no hooks. Sampled steps fetch the loss, gradient norms or activation statistics.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import torch
+
+from nnstudio.metrics.history import MetricHistory
+from nnstudio.metrics.layers import ActivationProbe, GradientNorms, node_modules, node_parameters, weight_summaries
+from nnstudio.metrics.scores import TaskScores
+from nnstudio.training.checkpoint import Checkpoint, CheckpointError, Writer, load_checkpoint_weights
+from nnstudio.training.device import grad_scaler, resolve_device
+from nnstudio.training.early import Monitor, monitored_metric
+from nnstudio.training.evaluation import score
+from nnstudio.training.events import Control, Event, EventBus, EventInfo, Handler, Status
+from nnstudio.training.factories import WeightPenalty, clip_gradients, decision_threshold, make_loss, make_optimizer
+from nnstudio.training.loop_state import Diverged, LoopState, RunResult, save_run_checkpoint
+from nnstudio.training.nonfinite import Locator
+from nnstudio.training.prepare import TrainingJob
+from nnstudio.training.schedules import make_schedule
+from nnstudio.training.step import StepRunner
+
+
+class Trainer:
+    """Trains one TrainingJob. Build it on any thread; call run() on the thread that should do the work."""
+
+    def __init__(self, job: TrainingJob, out_dir: str | Path | None = None, writer: Writer | None = None,
+                 history: MetricHistory | None = None) -> None:
+        self.job = job
+        self.settings = job.settings
+        self.events = EventBus()
+        self.control = Control()
+        self.history = history if history is not None else MetricHistory()
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.writer = writer
+        self.status = Status.IDLE
+        self.device = resolve_device(self.settings.device)
+        self.module = job.compiled.module
+        self._ready = False
+        self._restored: Checkpoint | None = None
+
+    # --- control, callable from any thread -------------------------------------------------
+    def on(self, event: Event, handler: Handler, every: int | None = None):
+        """Attach a handler (runs on the training thread); returns a function that detaches it."""
+        return self.events.on(event, handler, every)
+
+    def request_stop(self) -> None:
+        self.control.request_stop()
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    # --- setup -----------------------------------------------------------------------------
+    def setup(self) -> None:
+        """Move model and data to the device and build optimizer, loss and schedule (once)."""
+        if self._ready:
+            return
+        s, job = self.settings, self.job
+        torch.manual_seed(s.seed)
+        self.generator = torch.Generator().manual_seed(s.seed)
+        self.module.to(self.device).train()
+        train = job.data.train
+        self.x, self.y = train.x.to(self.device), train.y.to(self.device)
+        self.val = (job.data.val.x.to(self.device), job.data.val.y.to(self.device)) if job.data.val else None
+        self.params = [p for p in self.module.parameters() if p.requires_grad]
+        self.optimizer = make_optimizer(self.params, s.optimizer)
+        self.criterion = make_loss(s.loss, job.task, len(job.ends.output_type.shape), self.device)
+        self.steps_per_epoch = math.ceil(len(train) / s.batch_size)
+        monitor = monitored_metric(s.early_stopping, self.val is not None)
+        plateau = "train_loss" if s.schedule.monitor.startswith("val_") and self.val is None else None
+        self.schedule = make_schedule(self.optimizer, s.schedule, s.epochs, self.steps_per_epoch, plateau)
+        self.monitor = Monitor(monitor, s.early_stopping)
+        groups = node_parameters(job.compiled)
+        self.weight_groups = groups
+        self.runner = StepRunner(self, GradientNorms(groups),
+                                 ActivationProbe(node_modules(job.compiled), s.instrumentation.histogram_bins),
+                                 WeightPenalty(self.params, s.regularization), grad_scaler(s.precision, self.device))
+        self.state = LoopState.fresh(self.generator, self.device)
+        self._ready = True
+
+    def restore(self, checkpoint: Checkpoint) -> None:
+        """Continue from a checkpoint: weights, optimizer, schedule, RNGs, loop position and history.
+
+        Raises CheckpointError when the checkpoint does not fit this job.
+        """
+        self.setup()
+        load_checkpoint_weights(self.module, checkpoint.path)
+        state = checkpoint.state
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.schedule.load_state_dict(state["scheduler"])
+            if self.runner.scaler is not None and state.get("scaler"):
+                self.runner.scaler.load_state_dict(state["scaler"])
+        except (KeyError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"{checkpoint.path}: the optimizer or schedule state does not fit these "
+                                  f"settings ({exc})") from None
+        self.monitor.load_state_dict(state.get("monitor", {}))
+        self.state = LoopState.restored(state, self.device)
+        self.generator.set_state(state["shuffle"])
+        best = checkpoint.path.parent / "best"
+        if self.settings.early_stopping.restore_best and (best / "checkpoint.json").exists():
+            self.state.best_weights = _weights_from(best, self.module)
+        self.history = MetricHistory(checkpoint.history.records()) if len(self.history) == 0 else self.history
+        self._restored = checkpoint
+
+    # --- the run ---------------------------------------------------------------------------
+    def run(self) -> RunResult:
+        """Train to the end, to a stop request, or to a failure. Never raises for training errors."""
+        self.status = Status.RUNNING
+        try:
+            self.setup()
+            self._start()
+            outcome = self._epochs()
+            return self._finish(outcome)
+        except Diverged as exc:
+            return self._fail(exc.message, exc.node_id)
+        except Exception as exc:  # a handler, a layer or the device failed: report, never crash the caller
+            return self._fail(f"{type(exc).__name__}: {exc}", None)
+        finally:
+            self.runner.probe.detach() if self._ready else None
+
+    def _fire(self, event: Event, **fields) -> None:
+        if self.events.has(event):
+            self.events.fire(EventInfo(event, self.state.epoch_in_progress, self.state.step, **fields))
+
+    def _start(self) -> None:
+        job, s = self.job, self.settings
+        self.locator = Locator(job.compiled, job.names, job.types)
+        self.state.clock_start()
+        self.history.add({
+            "kind": "start", "epoch": self.state.epoch, "step": self.state.step,
+            "layers": {node_id: job.names[node_id] for node_id in node_modules(job.compiled)},
+            "epochs": s.epochs, "steps_per_epoch": self.steps_per_epoch, "batch_size": s.batch_size,
+            "train_samples": len(job.data.train), "val_samples": len(job.data.val) if job.data.val else 0,
+            "device": str(self.device), "precision": s.precision, "task": job.task, "loss": job.loss,
+            "optimizer": s.optimizer.name, "monitor": self.monitor.metric,
+            "resumed_from": str(self._restored.path) if self._restored else None,
+        })
+        self._fire(Event.STARTED)
+
+    def _epochs(self) -> Status:
+        for epoch in range(self.state.epoch + 1, self.settings.epochs + 1):
+            if self.control.pending and self._honour_requests():
+                return Status.STOPPED
+            self.state.begin_epoch(epoch, self.generator, len(self.job.data.train), self.device)
+            self._fire(Event.EPOCH_STARTED)
+            if self.runner.run_batches(epoch):
+                return Status.STOPPED
+            if self._end_epoch(epoch):
+                break
+        return Status.FINISHED
+
+    def _honour_requests(self) -> bool:
+        """Called at step boundaries when a request is pending; True means stop now."""
+        if self.control.pause_requested and not self.control.stop_requested:
+            self.status = Status.PAUSED
+            self.control.wait_while_paused(self._on_pause, self._on_resume)
+        return self.control.stop_requested
+
+    def _on_pause(self) -> None:
+        self.state.clock_pause()
+        self._fire(Event.PAUSED)
+
+    def _on_resume(self) -> None:
+        self.state.clock_resume()
+        self.status = Status.RUNNING
+        self._fire(Event.RESUMED)
+
+    # --- epoch end -------------------------------------------------------------------------
+    def _end_epoch(self, epoch: int) -> bool:
+        """Validate, log, checkpoint; returns True when early stopping ends the run."""
+        state, s = self.state, self.settings
+        train_loss = state.epoch_loss()
+        if not math.isfinite(train_loss):
+            raise self.runner.diverged(f"the mean training loss of epoch {epoch} is {train_loss}")
+        metrics = {"train_loss": train_loss}
+        if self.val is not None:
+            metrics.update({f"val_{k}": v for k, v in self.evaluate(*self.val).items()})
+            self._fire(Event.VALIDATED, metrics=dict(metrics))
+        metrics["lr"] = self.optimizer.param_groups[0]["lr"]
+        self.schedule.after_epoch(metrics)
+        improved = self.monitor.update(epoch, metrics)
+        self._log_epoch(epoch, metrics)
+        if not self.runner.weights_finite():
+            raise self.runner.diverged(f"weights became non-finite in epoch {epoch}")
+        state.end_epoch(epoch, self.generator)
+        if improved and s.early_stopping.enabled and s.early_stopping.restore_best:
+            state.best_weights = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+        if improved:
+            self._checkpoint("best", metrics)
+        self._checkpoint("last", metrics)
+        self._fire(Event.EPOCH_ENDED, metrics=metrics)
+        return self.monitor.should_stop
+
+    def evaluate(self, x: torch.Tensor, y: torch.Tensor, confusion: bool = False) -> dict[str, float]:
+        scores = TaskScores(self.job.task, self.job.data.num_classes,
+                            decision_threshold(self.settings.loss, self.job.task), confusion)
+        return score(self.module, self.criterion, x, y, scores, precision=self.settings.precision).compute()
+
+    def _log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        elapsed = self.state.epoch_seconds()
+        record = {"kind": "epoch", "epoch": epoch, "step": self.state.step, **metrics, "time_s": elapsed,
+                  "samples_per_s": len(self.job.data.train) / elapsed if elapsed > 0 else None,
+                  "best_" + self.monitor.metric: self.monitor.best}
+        self.history.add(record)
+        inst = self.settings.instrumentation
+        if inst.enabled and inst.weight_histograms and self.weight_groups:
+            layers = weight_summaries(self.weight_groups, inst.histogram_bins)
+            self.history.add({"kind": "weights", "epoch": epoch, "step": self.state.step,
+                              "layers": {k: v.to_json() for k, v in layers.items()}})
+
+    def _checkpoint(self, kind: str, metrics: dict[str, float]) -> None:
+        if self.out_dir is None:
+            return
+        path = save_run_checkpoint(self, self.out_dir / "checkpoints" / kind, kind, metrics)
+        self._fire(Event.CHECKPOINT_SAVED, path=str(path), message=kind)
+
+    # --- endings ---------------------------------------------------------------------------
+    def _finish(self, outcome: Status) -> RunResult:
+        s, state = self.settings, self.state
+        message = "stopped on request" if outcome is Status.STOPPED else "finished"
+        if outcome is Status.STOPPED:
+            self._checkpoint("last", state.last_metrics)
+        elif self.monitor.should_stop:
+            message = (f"early stopping: {self.monitor.metric} did not improve for {s.early_stopping.patience} "
+                       f"epoch(s); best {self.monitor.best:.6g} at epoch {self.monitor.best_epoch}")
+        if outcome is Status.FINISHED and s.early_stopping.enabled and state.best_weights is not None:
+            self.module.load_state_dict(state.best_weights)
+        metrics = dict(state.last_metrics)
+        if outcome is Status.FINISHED and self.job.data.test is not None:
+            test = self.job.data.test
+            metrics.update({f"test_{k}": v for k, v in
+                            self.evaluate(test.x.to(self.device), test.y.to(self.device)).items()})
+        self.status = outcome
+        self.history.add({"kind": "end", "epoch": state.epoch, "step": state.step, "status": outcome.value,
+                          "message": message, **{k: v for k, v in metrics.items() if k.startswith("test_")}})
+        self._fire(Event.STOPPED if outcome is Status.STOPPED else Event.FINISHED, metrics=metrics,
+                   message=message)
+        return self._result(outcome, metrics, message)
+
+    def _fail(self, message: str, node_id: str | None) -> RunResult:
+        self.status = Status.FAILED
+        if self._ready:
+            kept = self.out_dir / "checkpoints" / "last" if self.out_dir else None
+            if kept is not None and kept.exists():
+                message += f"; the last good checkpoint is kept at {kept}"
+            self.history.add({"kind": "end", "epoch": self.state.epoch, "step": self.state.step,
+                              "status": "failed", "message": message, "node_id": node_id})
+            self._fire(Event.FAILED, message=message, node_id=node_id)
+        return self._result(Status.FAILED, dict(self.state.last_metrics) if self._ready else {}, message, node_id)
+
+    def _result(self, status: Status, metrics: dict[str, float], message: str,
+                node_id: str | None = None) -> RunResult:
+        checkpoints = self.out_dir / "checkpoints" if self.out_dir else None
+        state = self.state if self._ready else None
+        return RunResult(
+            status=status, epochs=state.epoch if state else 0, step=state.step if state else 0, metrics=metrics,
+            message=message, node_id=node_id,
+            best={"metric": self.monitor.metric, "value": self.monitor.best, "epoch": self.monitor.best_epoch}
+            if state and self.monitor.best is not None else None,
+            checkpoint=checkpoints / "last" if checkpoints and (checkpoints / "last").exists() else None,
+            best_checkpoint=checkpoints / "best" if checkpoints and (checkpoints / "best").exists() else None,
+        )
+
+
+def _weights_from(directory: Path, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """A state dict read from a checkpoint folder, placed like the module's own tensors."""
+    from nnstudio.compile.weights import read_state_dict
+
+    own = module.state_dict()
+    return {k: v.to(own[k].device) for k, v in read_state_dict(directory).items() if k in own}

@@ -1,0 +1,149 @@
+"""Where a run is (epoch, step, batch, shuffle position, clocks), what it returns, and its checkpoints.
+
+The loop position is enough to resume exactly: the shuffle generator's state at the start of the epoch in
+progress plus the number of batches already done there regenerate the same remaining batches.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from nnstudio.training.checkpoint import capture_rng, restore_rng, save_checkpoint
+from nnstudio.training.events import Status
+
+if TYPE_CHECKING:
+    from nnstudio.training.engine import Trainer
+
+
+class Diverged(Exception):
+    """A non-finite loss, gradient or weight. The message names the first layer found non-finite."""
+
+    def __init__(self, message: str, node_id: str | None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.node_id = node_id
+
+
+@dataclass
+class RunResult:
+    status: Status
+    epochs: int  # completed epochs
+    step: int  # optimizer steps done
+    metrics: dict[str, float]  # the last epoch's metrics, plus test_* when a test split exists
+    message: str
+    node_id: str | None = None  # on failure: the graph node where things went non-finite
+    best: dict[str, Any] | None = None  # {"metric", "value", "epoch"}
+    checkpoint: Path | None = None
+    best_checkpoint: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not Status.FAILED
+
+
+@dataclass
+class LoopState:
+    epoch: int  # completed epochs
+    step: int
+    batch: int  # batches done in the epoch in progress
+    loss_sum: torch.Tensor  # on the device: the sum of this epoch's batch losses
+    shuffle_state: torch.Tensor  # the shuffle generator's state at the start of the epoch in progress
+    current: int = 0  # the epoch in progress (1-based)
+    perm: torch.Tensor | None = None
+    last_metrics: dict[str, float] = field(default_factory=dict)
+    best_weights: dict[str, torch.Tensor] | None = None
+    last_batch: tuple[torch.Tensor, torch.Tensor] | None = None
+    seconds_before: float = 0.0  # training time of earlier sessions (before a resume)
+    _started: float = 0.0
+    _paused_total: float = 0.0
+    _paused_at: float | None = None
+    _epoch_began: float = 0.0
+    session_step: int = 0  # step at which this session started (for the ETA)
+    sample_step: int = 0  # step and clock of the previous sampled step (for samples/s)
+    sample_seconds: float = 0.0
+
+    @classmethod
+    def fresh(cls, generator: torch.Generator, device: torch.device) -> LoopState:
+        return cls(0, 0, 0, torch.zeros((), device=device), generator.get_state())
+
+    @classmethod
+    def restored(cls, state: dict[str, Any], device: torch.device) -> LoopState:
+        restore_rng(state["rng"])
+        loop = cls(int(state["epoch"]), int(state["step"]), int(state["batch"]),
+                   torch.tensor(float(state["loss_sum"]), device=device), state["shuffle"])
+        loop.last_metrics = dict(state.get("last_metrics", {}))
+        loop.seconds_before = float(state.get("train_seconds", 0.0))
+        return loop
+
+    @property
+    def epoch_in_progress(self) -> int:
+        return self.current or self.epoch
+
+    def begin_epoch(self, epoch: int, generator: torch.Generator, count: int, device: torch.device) -> None:
+        """Draw the epoch's permutation the way DataLoader(shuffle=True, generator=g) does."""
+        if self.batch == 0:
+            self.shuffle_state = generator.get_state()
+            self.loss_sum.zero_()
+        else:
+            generator.set_state(self.shuffle_state)
+        torch.empty((), dtype=torch.int64).random_(generator=generator)  # DataLoader's per-epoch base seed
+        self.perm = torch.randperm(count, generator=generator).to(device)
+        self.current = epoch
+        self._epoch_began = self.train_seconds()
+
+    def end_epoch(self, epoch: int, generator: torch.Generator) -> None:
+        self.epoch, self.batch = epoch, 0
+        self.shuffle_state = generator.get_state()
+
+    def epoch_loss(self) -> float:
+        return float(self.loss_sum) / max(1, self.batch)
+
+    # --- clocks (pauses excluded) ----------------------------------------------------------
+    def clock_start(self) -> None:
+        self._started = time.perf_counter()
+        self.session_step = self.sample_step = self.step
+        self.sample_seconds = 0.0
+
+    def clock_pause(self) -> None:
+        self._paused_at = time.perf_counter()
+
+    def clock_resume(self) -> None:
+        if self._paused_at is not None:
+            self._paused_total += time.perf_counter() - self._paused_at
+            self._paused_at = None
+
+    def session_seconds(self) -> float:
+        return time.perf_counter() - self._started - self._paused_total
+
+    def train_seconds(self) -> float:
+        return self.seconds_before + self.session_seconds()
+
+    def epoch_seconds(self) -> float:
+        return self.train_seconds() - self._epoch_began
+
+
+def save_run_checkpoint(trainer: Trainer, directory: Path, kind: str, metrics: dict[str, float]) -> Path:
+    """Write the trainer's full state; everything in it loads with torch.load(weights_only=True)."""
+    st, job = trainer.state, trainer.job
+    scaler = trainer.runner.scaler
+    state = {
+        "epoch": st.epoch, "step": st.step, "batch": st.batch, "loss_sum": float(st.loss_sum),
+        "shuffle": st.shuffle_state.clone(), "rng": capture_rng(),
+        "optimizer": trainer.optimizer.state_dict(), "scheduler": trainer.schedule.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None else {},
+        "monitor": trainer.monitor.state_dict(), "train_seconds": st.train_seconds(),
+        "last_metrics": dict(metrics),
+    }
+    info = {
+        "kind": kind, "epoch": st.epoch, "step": st.step, "batch_in_epoch": st.batch,
+        "epoch_complete": st.batch == 0, "task": job.task, "loss": job.loss,
+        "monitor": {"metric": trainer.monitor.metric, "best": trainer.monitor.best,
+                    "best_epoch": trainer.monitor.best_epoch},
+        "metrics": metrics, "settings": trainer.settings.to_dict(),
+    }
+    return save_checkpoint(directory, trainer.module, state, trainer.history, info, trainer.writer)

@@ -1,0 +1,101 @@
+"""From a project to everything a run needs, or a TrainingInputError naming the first bad place.
+
+The CLI and the GUI both call `prepare`; only then do they build a Trainer, so a bad setting, missing
+data or a shape mismatch is reported before any training starts.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nnstudio.analysis.diagnostics import Diagnostic, error
+from nnstudio.compile.builder import CompiledModel, CompileError, build_module
+from nnstudio.model.project import Project
+from nnstudio.training.data import DatasetError, DataSplits, load_dataset
+from nnstudio.training.factories import loss_name
+from nnstudio.training.problems import Endpoints, endpoints, resolve_task, training_problems
+from nnstudio.training.settings import TrainingSettings, parse_settings
+
+
+class TrainingInputError(Exception):
+    """The project cannot be trained as it is. `problems` are the error diagnostics, first one first."""
+
+    def __init__(self, problems: list[Diagnostic]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        super().__init__(problems[0].message + more)
+
+
+@dataclass
+class TrainingJob:
+    project: Project
+    settings: TrainingSettings
+    compiled: CompiledModel
+    data: DataSplits  # targets already in the form the task needs
+    task: str
+    loss: str
+    ends: Endpoints
+    names: dict[str, str] = field(default_factory=dict)  # node id -> node name
+    types: dict[str, str] = field(default_factory=dict)  # node id -> layer type
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+
+OVERRIDES = {"epochs": ("epochs",), "batch_size": ("batch_size",), "lr": ("optimizer", "lr"),
+             "device": ("device",), "seed": ("seed",)}
+
+
+def with_overrides(training: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """A copy of a training section with command-line style overrides (None means keep)."""
+    result = copy.deepcopy(training) if isinstance(training, dict) else {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        *parents, leaf = OVERRIDES[key]
+        target = result
+        for parent in parents:
+            if not isinstance(target.get(parent), dict):
+                target[parent] = {}
+            target = target[parent]
+        target[leaf] = value
+    return result
+
+
+def _raise_errors(problems: list[Diagnostic]) -> list[Diagnostic]:
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        raise TrainingInputError(errors)
+    return problems
+
+
+def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | None = None) -> TrainingJob:
+    """Check the project, load its data and compile its graph. Raises TrainingInputError."""
+    settings, found = parse_settings(project.training)
+    if data is None:
+        _raise_errors(training_problems(project, base_dir=base_dir))
+        try:
+            data = load_dataset(project.dataset, settings.seed, base_dir)
+        except DatasetError as exc:
+            raise TrainingInputError([error("dataset", str(exc), param="dataset")]) from None
+    elif found:
+        _raise_errors(training_problems(project, data=data))
+    task = resolve_task(settings, project.dataset, data)
+    if task != data.task:
+        try:
+            data = data.with_task(task)
+        except DatasetError as exc:
+            message = str(exc).removeprefix("task: ")
+            raise TrainingInputError([error("training-setting", f"training.task: {message}",
+                                            param="training.task")]) from None
+    warnings = _raise_errors(training_problems(project, data=data, settings=settings))
+    try:
+        compiled = build_module(project)
+    except CompileError as exc:
+        raise TrainingInputError(exc.diagnostics) from None
+    ends, _ = endpoints(project, compiled.analysis)
+    graph = project.graph
+    return TrainingJob(project, settings, compiled, data, task, loss_name(settings.loss, task), ends,
+                       {n.id: n.name for n in graph.nodes.values()},
+                       {n.id: n.type for n in graph.nodes.values()}, warnings)

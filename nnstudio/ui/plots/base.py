@@ -1,0 +1,155 @@
+"""The building block of every live plot: a pyqtgraph plot whose curves are created once and then fed.
+
+Every curve is a PlotDataItem made on first use and updated with `setData` afterwards; the plot clips to
+the visible range and draws with automatic peak downsampling, so long runs stay cheap to repaint (see
+pyqtgraph's scrolling-plot examples). Curves keyed by a node id can be highlighted (thicker pen, others
+faded), and clicking a curve reports its key, so the canvas can select that node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf")
+NORMAL_WIDTH = 1.6
+HIGHLIGHT_WIDTH = 3.6
+FADED_ALPHA = 70
+OVERLAY_STYLE = Qt.PenStyle.DashLine
+
+pg.setConfigOptions(antialias=False, background="w", foreground="#333333")
+
+
+def colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def configure_plot(item: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
+    """The settings every live plot shares."""
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, mode="peak")
+    item.showGrid(x=True, y=True, alpha=0.25)
+    item.setTitle(title, size="10pt")
+    item.setLabel("bottom", x_label)
+    item.setLabel("left", y_label)
+    item.setMenuEnabled(False)
+    item.hideButtons()
+
+
+class CurvePlot(QWidget):
+    """A titled plot of named curves. `curve_clicked(key)` fires when the user clicks a curve."""
+
+    curve_clicked = Signal(str)
+
+    def __init__(self, title: str, y_label: str, x_label: str = "step", legend: bool = True,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.widget = pg.PlotWidget()
+        self.item: pg.PlotItem = self.widget.getPlotItem()
+        configure_plot(self.item, title, x_label, y_label)
+        self.legend = self.item.addLegend(offset=(-8, 8), labelTextSize="8pt") if legend else None
+        if self.legend is not None:
+            self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._styles: dict[str, tuple[str, Qt.PenStyle, float]] = {}
+        self._highlighted: set[str] = set()
+        self._tokens: dict[str, object] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.widget)
+
+    # --- curves ------------------------------------------------------------------------------
+    def curve(self, key: str, label: str | None, pen_colour: str, style: Qt.PenStyle = Qt.PenStyle.SolidLine,
+              width: float = NORMAL_WIDTH) -> pg.PlotDataItem:
+        """The curve for `key`, created (once) with the given look."""
+        found = self.curves.get(key)
+        if found is not None:
+            return found
+        item = pg.PlotDataItem(name=label, connect="finite", skipFiniteCheck=False)
+        item.setCurveClickable(True, width=6)
+        item.sigClicked.connect(lambda _item, _event=None, key=key: self.curve_clicked.emit(key))
+        self.item.addItem(item)
+        if label is None and self.legend is not None:
+            self.legend.removeItem(item)
+        self.curves[key] = item
+        self._styles[key] = (pen_colour, style, width)
+        self._apply_pen(key)
+        return item
+
+    def set_data(self, key: str, x: np.ndarray, y: np.ndarray, token: object = None) -> None:
+        """Give a curve new data; a `token` equal to the previous call's (and not None) skips the work."""
+        if token is not None and self._tokens.get(key) == token:
+            return
+        self._tokens[key] = token
+        self.curves[key].setData(x=x, y=y)
+
+    def remove_missing(self, keep: Iterable[str]) -> None:
+        """Drop curves whose key is not in `keep` (a run was replaced)."""
+        keep = set(keep)
+        for key in [k for k in self.curves if k not in keep]:
+            item = self.curves.pop(key)
+            self._styles.pop(key, None)
+            self._tokens.pop(key, None)
+            if self.legend is not None:
+                self.legend.removeItem(item)
+            self.item.removeItem(item)
+
+    def clear_curves(self) -> None:
+        self.remove_missing(())
+
+    def has_data(self) -> bool:
+        return any(item.xData is not None and len(item.xData) > 0 for item in self.curves.values())
+
+    def point_count(self) -> int:
+        return sum(len(item.xData) for item in self.curves.values() if item.xData is not None)
+
+    # --- highlight ---------------------------------------------------------------------------
+    def highlight(self, keys: Iterable[str]) -> None:
+        """Draw curves whose key (or key prefix up to '|') is in `keys` thick, and fade the rest."""
+        keys = set(keys)
+        if keys == self._highlighted:
+            return
+        self._highlighted = keys
+        for key in self.curves:
+            self._apply_pen(key)
+
+    def is_highlighted(self, key: str) -> bool:
+        return self._base(key) in self._highlighted
+
+    def _base(self, key: str) -> str:
+        return key.split("|", 1)[0]
+
+    def _apply_pen(self, key: str) -> None:
+        pen_colour, style, width = self._styles[key]
+        qcolour = QColor(pen_colour)
+        if self._highlighted:
+            if self._base(key) in self._highlighted:
+                width = HIGHLIGHT_WIDTH
+            else:
+                qcolour.setAlpha(FADED_ALPHA)
+        self.curves[key].setPen(pg.mkPen(qcolour, width=width, style=style))
+        self.curves[key].setZValue(10 if width == HIGHLIGHT_WIDTH else 0)
+
+    # --- export ------------------------------------------------------------------------------
+    def export_png(self, path: Path, width: int = 1200) -> Path:
+        return export_png(self.item, path, width)
+
+
+def export_png(item: pg.GraphicsObject, path: Path, width: int = 1200) -> Path:
+    """Write a plot as PNG with pyqtgraph's ImageExporter (its SVG exporter is unreliable, so PNG only)."""
+    from pyqtgraph.exporters import ImageExporter
+
+    exporter = ImageExporter(item)
+    exporter.parameters()["width"] = int(width)
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        path = path.with_suffix(".png")
+    exporter.export(str(path))
+    return path

@@ -1,0 +1,83 @@
+"""Fixtures for the shell's GUI tests: real windows, offscreen, with settings and recovery files in
+tmp_path, and every dialog replaced by a recorder so that no test can block on a modal box.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from nnstudio.examples import DEFAULT_EXAMPLE, EXAMPLES
+from nnstudio.io import load
+from nnstudio.layers.registry import Registry, default_registry
+from nnstudio.model import Project
+from nnstudio.ui.document import Document
+from nnstudio.ui.main_window import MainWindow
+
+
+class Dialogs:
+    """Canned answers for a window's questions, and a record of the errors it showed."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str]] = []
+        self.unsaved_answer = "discard"
+        self.unsaved_asked: list[str] = []
+        self.save_path: Path | None = None
+        self.recover_answer = True
+
+    def install(self, window: MainWindow) -> None:
+        files = window.files
+        files.show_error = lambda title, message: self.errors.append((title, message))
+        files.ask_unsaved_changes = self._unsaved
+        files.ask_save_path = lambda suggested: self.save_path
+        files.ask_recover = lambda entry: self.recover_answer
+
+    def _unsaved(self, name: str) -> str:
+        self.unsaved_asked.append(name)
+        return self.unsaved_answer
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return default_registry()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> QSettings:
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def recovery_folder(tmp_path: Path) -> Path:
+    return tmp_path / "recovery"
+
+
+@pytest.fixture
+def dialogs() -> Dialogs:
+    return Dialogs()
+
+
+@pytest.fixture
+def make_window(qtbot, registry, settings, recovery_folder, dialogs) -> Callable[..., MainWindow]:
+    """make_window(project=None, path=None): a shown window; the default example when no project."""
+
+    def make(project: Project | None = None, path: Path | None = None) -> MainWindow:
+        if project is None:
+            project = load(EXAMPLES[DEFAULT_EXAMPLE].path, registry)
+        window = MainWindow(Document(project, registry, path), settings=settings, recovery_folder=recovery_folder)
+        dialogs.install(window)
+        qtbot.addWidget(window)
+        window.resize(1200, 800)
+        window.show()
+        qtbot.waitExposed(window)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window) -> MainWindow:
+    return make_window()
