@@ -26,7 +26,7 @@ from nnstudio.training.events import Control, Event, EventBus, EventInfo, Handle
 from nnstudio.training.factories import WeightPenalty, clip_gradients, decision_threshold, make_loss, make_optimizer
 from nnstudio.training.loop_state import Diverged, LoopState, RunResult, save_run_checkpoint
 from nnstudio.training.nonfinite import Locator
-from nnstudio.training.prepare import TrainingJob
+from nnstudio.training.job import TrainingJob
 from nnstudio.training.schedules import make_schedule
 from nnstudio.training.step import StepRunner
 
@@ -130,7 +130,8 @@ class Trainer:
         except Exception as exc:  # a handler, a layer or the device failed: report, never crash the caller
             return self._fail(f"{type(exc).__name__}: {exc}", None)
         finally:
-            self.runner.probe.detach() if self._ready else None
+            if self._ready:
+                self.runner.probe.detach()
 
     def _fire(self, event: Event, **fields) -> None:
         if self.events.has(event):
@@ -197,6 +198,7 @@ class Trainer:
         if not self.runner.weights_finite():
             raise self.runner.diverged(f"weights became non-finite in epoch {epoch}")
         state.end_epoch(epoch, self.generator)
+        state.last_metrics = metrics
         if improved and s.early_stopping.enabled and s.early_stopping.restore_best:
             state.best_weights = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
         if improved:

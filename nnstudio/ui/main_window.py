@@ -154,7 +154,7 @@ class MainWindow(QMainWindow):
     def _on_analysis(self, analysis: Analysis) -> None:
         self.problems.show_analysis(analysis)
         graph = self.document.graph
-        self.status_label.setText(f"{len(graph.nodes)} nodes · {len(graph.edges)} links · "
+        self.status_label.setText(f"{_plural(len(graph.nodes), 'node')} · {_plural(len(graph.edges), 'link')} · "
                                   f"{self.problems.summary_text()}")
 
     def reveal_node(self, node_id: str) -> None:
@@ -234,6 +234,10 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def project_files(urls: list) -> list[Path]:

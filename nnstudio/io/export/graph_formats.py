@@ -22,19 +22,20 @@ from nnstudio.io.export.parity import Runner
 
 @contextlib.contextmanager
 def quiet() -> Iterator[io.StringIO]:
-    """Silence exporter chatter (progress lines, deprecation warnings); keep it for error messages."""
+    """Silence exporter chatter (progress lines, warnings, log records) while a file is written.
+
+    torch configures its own loggers, so only a process-wide logging.disable reliably mutes them;
+    the previous setting is restored afterwards.
+    """
     buffer = io.StringIO()
-    loggers = [logging.getLogger(name) for name in ("torch.onnx", "torch.export", "torch._dynamo", "onnxscript")]
-    levels = [logger.level for logger in loggers]
+    previous = logging.root.manager.disable
     with warnings.catch_warnings(), contextlib.redirect_stdout(buffer):
         warnings.simplefilter("ignore")
-        for logger in loggers:
-            logger.setLevel(logging.ERROR)
+        logging.disable(logging.WARNING)
         try:
             yield buffer
         finally:
-            for logger, level in zip(loggers, levels):
-                logger.setLevel(level)
+            logging.disable(previous)
 
 
 def batch_dynamic_shapes(args: Sequence[Any]) -> tuple[Any, ...]:

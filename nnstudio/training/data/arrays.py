@@ -143,6 +143,6 @@ NUMPY_SPEC = DatasetSpec(
         bool_param("standardize", False, "Scale each input feature to zero mean and unit variance "
                    "(training statistics)."),
     ),
-    load=load_numpy, kind="tabular", task="classification", val_fraction=0.2, test_fraction=0.1,
+    load=load_numpy, kind="tabular", task=None, val_fraction=0.2, test_fraction=0.1,
     path_params=("path", "y_path"), check=_check,
 )

@@ -55,6 +55,7 @@ class DataSplits:
     feature_names: list[str] | None
     kind: str
     description: str
+    vocab_size: int | None = None  # token inputs: ids run from 0 to vocab_size - 1
 
     def splits(self) -> dict[str, Split]:
         """The splits that exist, by name, in the order train, val, test."""
@@ -104,6 +105,7 @@ class RawData:
     class_names: list[str] | None = None
     feature_names: list[str] | None = None
     description: str = ""
+    vocab_size: int | None = None  # token inputs; when None it is read off the largest id
     finish: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
@@ -140,7 +142,8 @@ class DatasetSpec:
     `generator`, for generated datasets, is a pure numpy function `(params, rng) -> (x, y)` whose
     source can be copied into an exported script. `path_params` names the params that hold a file
     or folder path, so an editor can offer a browse button. `check` finds problems between params
-    without loading anything.
+    without loading anything. `task` is the task the data is made for, or None where it depends
+    on the user's file (see `task_for`).
     """
 
     name: str
@@ -150,7 +153,7 @@ class DatasetSpec:
     params: tuple[ParamSpec, ...]
     load: Loader
     kind: str
-    task: str
+    task: str | None
     val_fraction: float = 0.2
     test_fraction: float = 0.0
     generator: Callable[[dict[str, Any], np.random.Generator], tuple[np.ndarray, np.ndarray]] | None = None
@@ -165,3 +168,9 @@ class DatasetSpec:
 
     def defaults(self) -> dict[str, Any]:
         return {spec.name: spec.default for spec in self.params}
+
+    def task_for(self, params: dict[str, Any]) -> str | None:
+        """The task before loading: a 'task' param other than 'auto' decides, else the spec's own."""
+        hint = params.get("task", "auto") if isinstance(params, dict) else "auto"
+        has_hint = any(p.name == "task" for p in self.params) and hint != "auto"
+        return hint if has_hint and hint in TASKS else self.task

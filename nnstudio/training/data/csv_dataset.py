@@ -8,6 +8,7 @@ dropped; the `missing` param decides what happens to rows with a missing feature
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,7 +74,7 @@ def _read_column(table: Table, name: str, categorical: bool, max_categories: int
     return Column(name, codes, categories)
 
 
-def _class_labels(table: Table, cells: list[str], name: str) -> tuple[np.ndarray, list[str]]:
+def _class_labels(cells: list[str]) -> tuple[np.ndarray, list[str]]:
     """Class indices in sorted order of the values (numerically when they are all numbers)."""
     numbers = [parse_number(cell) for cell in cells]
     if all(value is not None for value in numbers):
@@ -113,7 +114,7 @@ def _target(table: Table, name: str, rows: list[int], hint: str) -> tuple[np.nda
                            f"the target column holds numbers (set task to 'classification' for text classes)")
     if task == "regression":
         return np.array(numbers, np.float64).reshape(-1, 1), task, None
-    labels, names = _class_labels(table, cells, name)
+    labels, names = _class_labels(cells)
     if task == "binary" and len(names) != 2:
         raise DatasetError(f"dataset.params.task: binary needs exactly 2 distinct values in column {name!r}, "
                            f"found {len(names)}")
@@ -123,7 +124,8 @@ def _target(table: Table, name: str, rows: list[int], hint: str) -> tuple[np.nda
     return labels, task, names
 
 
-def _finisher(columns: list[Column], y: np.ndarray, scale_target: bool):
+def _finisher(columns: list[Column], y: np.ndarray,
+              scale_target: bool) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Fit means, modes and scales on the training rows, then encode every row."""
 
     def finish(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,6 +205,6 @@ CSV_SPEC = DatasetSpec(
         int_param("max_categories", 50, "The most distinct values a text column may have.", 2, 10_000),
         bool_param("scale_target", True, "For regression, standardise the target with training statistics."),
     ),
-    load=load_csv, kind="tabular", task="classification", val_fraction=0.2, test_fraction=0.1,
+    load=load_csv, kind="tabular", task=None, val_fraction=0.2, test_fraction=0.1,
     path_params=("path",), check=_check,
 )

@@ -46,7 +46,8 @@ def _generated(name: str, title: str, summary: str, generator: Generator, params
         names = class_names(values) if class_names else None
         return RawData(x=np.asarray(x, np.int64 if kind == "tokens" else np.float64), y=np.asarray(y),
                        task=task, kind=kind, num_classes=len(names) if names else None, class_names=names,
-                       feature_names=features, description=f"{len(x)} generated samples. {summary}")
+                       feature_names=features, description=f"{len(x)} generated samples. {summary}",
+                       vocab_size=values.get("vocab_size"))
 
     def check_all(values: dict[str, Any]) -> list[tuple[str, str]]:
         return _size_check(values) + (check(values) if check else [])

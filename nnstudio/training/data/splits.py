@@ -80,6 +80,7 @@ def assemble(raw: RawData, val_fraction: float, test_fraction: float,
         feature_names=raw.feature_names,
         kind=raw.kind,
         description=f"{raw.description} Split: {sizes} samples.".strip(),
+        vocab_size=(raw.vocab_size or int(x.max()) + 1) if x.dtype == np.int64 else None,
     )
 
 

@@ -40,6 +40,7 @@ class ParamEditor(QWidget):
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
+        self.quiet = False  # set while showing a value, so the spin box's re-validation is not "typing"
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
 
@@ -89,6 +90,8 @@ class IntEditor(ParamEditor):
 
     def report_text(self, text: str) -> None:
         """Out-of-range typing is refused by the spin box; say why instead of failing silently."""
+        if self.quiet:
+            return
         stripped = text.strip().removeprefix(self.box.prefix()).removesuffix(self.box.suffix()).strip()
         if self.spec.optional and stripped == NONE_TEXT:
             self.typing.emit(None)
@@ -101,9 +104,11 @@ class IntEditor(ParamEditor):
     def set_value(self, value: Any) -> None:
         number = self._none if value is None and self._none is not None else value
         if isinstance(number, int) and number != self.box.value():
+            self.quiet = True
             self.box.blockSignals(True)
             self.box.setValue(number)
             self.box.blockSignals(False)
+            self.quiet = False
 
     def value(self) -> int | None:
         return self._from_box(self.box.value())
@@ -176,6 +181,8 @@ class FloatEditor(ParamEditor):
         return None if self._none is not None and number <= self._none else float(number)
 
     def report_text(self, text: str) -> None:
+        if self.quiet:
+            return
         if self.spec.optional and text.strip() == NONE_TEXT:
             self.typing.emit(None)
             return
@@ -187,9 +194,11 @@ class FloatEditor(ParamEditor):
     def set_value(self, value: Any) -> None:
         number = self._none if value is None else value
         if isinstance(number, (int, float)) and float(number) != self.box.value():
+            self.quiet = True
             self.box.blockSignals(True)
             self.box.setValue(float(number))
             self.box.blockSignals(False)
+            self.quiet = False
 
     def value(self) -> float | None:
         return self._from_box(self.box.value())

@@ -40,7 +40,7 @@ def test_token_ids_and_binary_task(tmp_path) -> None:
     np.savez(tmp_path / "tokens.npz", x=tokens, y=(tokens.sum(axis=1) > 28).astype(np.int64))
     data = _load(tmp_path, path="tokens.npz", x_dtype="int64", task="binary")
     assert data.input_dtype == "int64" and data.kind == "tokens" and data.target_shape == (1,)
-    assert data.train.x.dtype == torch.int64
+    assert data.train.x.dtype == torch.int64 and data.vocab_size == int(tokens.max()) + 1
 
 
 @pytest.mark.parametrize(("arrays", "params", "expected"), [

@@ -139,7 +139,8 @@ def _csv_bytes(rows: list[list[str]]) -> bytes:
     st.binary(max_size=300),
     st.text(max_size=300).map(lambda s: s.encode("utf-8")),
     st.lists(st.lists(CELLS, max_size=5), max_size=12).map(_csv_bytes),
-    st.lists(st.lists(CELLS, min_size=3, max_size=3), max_size=15).map(lambda rows: _csv_bytes([["a", "b", "c"], *rows])),
+    st.lists(st.lists(CELLS, min_size=3, max_size=3), max_size=15).map(lambda rows: _csv_bytes([["a", "b", "c"],
+                                                                                                  *rows])),
 ), missing=st.sampled_from(["drop", "impute"]), task=st.sampled_from(["auto", "classification", "binary",
                                                                      "regression"]))
 def test_random_files_raise_only_dataset_errors(tmp_path, data: bytes, missing: str, task: str) -> None:

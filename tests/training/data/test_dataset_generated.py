@@ -81,6 +81,7 @@ def test_params_change_the_data() -> None:
     assert data.num_classes == 4 and len(data.train) + len(data.val) == 300
     tokens = load_dataset({"name": "token_majority", "params": {"vocab_size": 5, "length": 9}}, seed=0)
     assert tokens.input_shape == (9,) and int(tokens.train.x.max()) <= 4 and int(tokens.train.x.min()) >= 0
+    assert tokens.vocab_size == 5 and data.vocab_size is None
 
 
 def test_token_majority_labels_follow_the_rule() -> None:

@@ -1,0 +1,137 @@
+"""Canvas performance on a generated 1,000-node layered project (issue 4).
+
+Measures, offscreen:
+- open and render: Document (with its analysis) + EditorView + scene build + first paint, forced by
+  grabbing the viewport. Target < 1 s.
+- paint time while panning: the view is scrolled in steps and each frame is forced with
+  viewport().repaint(). Target median and worst < 16 ms. Measured at 1:1 zoom (normal editing) and
+  fitted to the window (every node on screen at once).
+- the viewport update modes side by side, to justify the one the view uses.
+- auto layout of the whole project.
+Prints figures; asserts nothing. Run: QT_QPA_PLATFORM=offscreen python benchmarks/bench_canvas.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QApplication, QGraphicsView
+
+from nnstudio.analysis.layout import auto_layout
+from nnstudio.layers import default_registry
+from nnstudio.model import Project
+from nnstudio.model.builder import GraphBuilder
+
+MODES = {
+    "minimal": QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate,
+    "smart": QGraphicsView.ViewportUpdateMode.SmartViewportUpdate,
+    "bounding": QGraphicsView.ViewportUpdateMode.BoundingRectViewportUpdate,
+    "full": QGraphicsView.ViewportUpdateMode.FullViewportUpdate,
+}
+
+
+def layered_project(rows: int = 20, columns: int = 50, width: int = 16) -> Project:
+    """Input → `rows` parallel chains of Linear/ReLU with cross-row Adds → Concat → Output."""
+    b = GraphBuilder(name=f"canvas-{rows}x{columns}")
+    source = b.add("Input", "x", shape=[width], at=(0, rows * 80))
+    previous = [source] * rows
+    for column in range(1, columns - 1):
+        current = []
+        for row in range(rows):
+            at = (column * 240.0, row * 160.0)
+            if column % 6 == 0 and column > 1:
+                node = b.add("Add", at=at)
+                b.link(previous[row], node, "inputs")
+                b.link(previous[(row + 1) % rows], node, "inputs")
+            elif column % 2:
+                node = b.add("Linear", at=at, out_features=width)
+                b.link(previous[row], node)
+            else:
+                node = b.add("ReLU", at=at)
+                b.link(previous[row], node)
+            current.append(node)
+        previous = current
+    join = b.add("Concat", at=((columns - 1) * 240.0, rows * 80.0))
+    for node in previous:
+        b.link(node, join, "inputs")
+    b.link(join, b.add("Output", "y", at=(columns * 240.0, rows * 80.0)))
+    return b.project
+
+
+def open_and_render(app: QApplication, project: Project, fit: bool):
+    from nnstudio.ui.document import Document
+    from nnstudio.ui.editor import EditorView
+
+    start = time.perf_counter()
+    document = Document(project, default_registry())
+    view = EditorView(document)
+    view.resize(1200, 800)
+    view.show()
+    if fit:
+        view.fit_to_window()
+    else:
+        view.center_on_node(next(iter(project.graph.nodes)))
+    view.viewport().grab()
+    app.processEvents()
+    return view, (time.perf_counter() - start) * 1000
+
+
+def pan_frames(app: QApplication, view, steps: int, step: int) -> list[float]:
+    """Scroll right then back, forcing a synchronous repaint of each frame."""
+    app.processEvents()
+    frames = []
+    for index in range(steps):
+        direction = 1 if index < steps // 2 else -1
+        view.navigator.scroll_by(QPoint(direction * step, step // 3 * direction))
+        start = time.perf_counter()
+        view.viewport().repaint()
+        frames.append((time.perf_counter() - start) * 1000)
+    return frames
+
+
+def verdict(value: float, target: float) -> str:
+    return "ok" if value < target else "OVER TARGET"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20)
+    parser.add_argument("--columns", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=80)
+    parser.add_argument("--step", type=int, default=30, help="pixels scrolled per frame")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    project = layered_project(args.rows, args.columns)
+    print(f"project: {len(project.graph.nodes)} nodes, {len(project.graph.edges)} edges; view 1200x800")
+
+    start = time.perf_counter()
+    auto_layout(project.graph)
+    print(f"auto layout                      {(time.perf_counter() - start) * 1000:8.1f} ms")
+
+    for fit in (False, True):
+        view, opened = open_and_render(app, layered_project(args.rows, args.columns), fit)
+        label = "fitted" if fit else "1:1"
+        print(f"open + first paint ({label:>6})        {opened:8.1f} ms   target 1000 ms  {verdict(opened, 1000)}")
+        for name, mode in MODES.items():
+            view.setViewportUpdateMode(mode)
+            frames = pan_frames(app, view, args.steps, args.step)
+            median, worst = statistics.median(frames), max(frames)
+            chosen = " (used)" if mode == QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate else ""
+            print(f"  pan {label:>6} {name + chosen:<16} median {median:6.2f} ms  worst {worst:6.2f} ms   "
+                  f"target 16 ms  {verdict(max(median, worst), 16)}")
+        view.close()
+        view.deleteLater()
+        app.processEvents()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""The live decision boundary for 2-D datasets: class regions as an image, the data points on top.
+
+The grid of predictions is computed on the training thread (see ui/training/boundary.py) and arrives
+here as a small `BoundaryGrid`; this view only turns classes and confidences into colours. Each region
+takes its class colour, faded towards white where the model is unsure, as TF Playground does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from nnstudio.ui.plots.base import PALETTE, configure_plot, export_png
+
+MAX_POINTS = 2000  # points drawn on top; more only clutter the picture
+
+
+@dataclass
+class BoundaryGrid:
+    """Predicted class and its probability on a regular grid; rows follow y, columns follow x."""
+
+    classes: np.ndarray  # int [rows, cols]
+    confidence: np.ndarray  # float in [0, 1], [rows, cols]
+    x_range: tuple[float, float]
+    y_range: tuple[float, float]
+    step: int = 0
+    num_classes: int = 2
+
+
+def class_colours(count: int) -> np.ndarray:
+    """RGB (0-255) for each class, from the shared palette."""
+    return np.array([QColor(PALETTE[i % len(PALETTE)]).getRgb()[:3] for i in range(max(count, 1))],
+                    dtype=np.float64)
+
+
+def region_image(grid: BoundaryGrid) -> np.ndarray:
+    """RGBA uint8 [cols, rows, 4] (x-major, as ImageItem expects): class colour mixed with white by
+    how far the confidence is above chance."""
+    colours = class_colours(grid.num_classes)
+    chance = 1.0 / max(grid.num_classes, 2)
+    strength = np.clip((grid.confidence - chance) / (1.0 - chance), 0.0, 1.0)[..., None]
+    strength = 0.15 + 0.6 * strength  # never fully white, never fully saturated: points stay readable
+    rgb = 255.0 * (1.0 - strength) + colours[np.clip(grid.classes, 0, len(colours) - 1)] * strength
+    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255.0)], axis=-1)
+    return np.ascontiguousarray(rgba.astype(np.uint8).transpose(1, 0, 2))
+
+
+class BoundaryView(QWidget):
+    """Regions coloured by predicted class, redrawn whenever a new grid arrives, with the data on top."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.widget = pg.PlotWidget()
+        self.item: pg.PlotItem = self.widget.getPlotItem()
+        configure_plot(self.item, "Decision boundary", "x₁", "x₂")
+        self.item.showGrid(x=False, y=False)
+        self.item.setClipToView(False)
+        self.item.setAspectLocked(True)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.item.addItem(self.image)
+        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(255, 255, 255, 200, width=0.8))
+        self.points.setZValue(10)
+        self.item.addItem(self.points)
+        self.grid: BoundaryGrid | None = None
+        self.updates = 0
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.widget)
+
+    def set_points(self, x: np.ndarray, labels: np.ndarray, num_classes: int) -> None:
+        """The (training) samples to draw on top: x [N, 2], integer labels [N]."""
+        if len(x) > MAX_POINTS:
+            keep = np.random.default_rng(0).choice(len(x), MAX_POINTS, replace=False)
+            x, labels = x[keep], labels[keep]
+        colours = class_colours(num_classes)
+        brushes = [pg.mkBrush(*colours[int(c) % len(colours)]) for c in labels]
+        self.points.setData(x=x[:, 0], y=x[:, 1], brush=brushes)
+
+    def clear(self) -> None:
+        self.grid = None
+        self.image.clear()
+        self.points.clear()
+        self.item.setTitle("Decision boundary", size="10pt")
+
+    def set_grid(self, grid: BoundaryGrid) -> None:
+        self.grid = grid
+        self.updates += 1
+        self.image.setImage(region_image(grid), autoLevels=False, levels=(0, 255))
+        (x0, x1), (y0, y1) = grid.x_range, grid.y_range
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.item.setTitle(f"Decision boundary at step {grid.step}", size="10pt")
+
+    def has_data(self) -> bool:
+        return self.grid is not None
+
+    def export_png(self, path: Path, width: int = 1000) -> Path:
+        return export_png(self.item, path, width)

@@ -1,0 +1,184 @@
+"""LivePlots: every training plot in one tabbed widget, fed by RunSeries.
+
+Only the visible tab redraws; switching tabs brings the new one up to date. A second run can be
+overlaid (dashed). `node_clicked(node_id)` fires when the user clicks a layer's curve or picks a layer,
+and `set_selected_nodes` highlights the series of nodes selected on the canvas.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
+from nnstudio.ui.plots.curves import LearningRateView, LossView, MetricView
+from nnstudio.ui.plots.layers import ActivationView, GradientView, WeightView
+from nnstudio.ui.plots.series import RunSeries
+
+
+class CurvesTab(QSplitter):
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.loss = LossView()
+        self.metrics = MetricView()
+        self.lr = LearningRateView()
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.metrics)
+        right.addWidget(self.lr)
+        right.setSizes([600, 250])
+        self.addWidget(self.loss)
+        self.addWidget(right)
+
+    def show_runs(self, runs) -> None:
+        self.loss.show_runs(runs)
+        self.metrics.show_runs(runs)
+        self.lr.show_runs(runs)
+
+
+class LivePlots(QWidget):
+    node_clicked = Signal(str)
+    export_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.curves = CurvesTab()
+        self.gradients = GradientView()
+        self.activations = ActivationView()
+        self.weights = WeightView()
+        self.boundary = BoundaryView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for widget, title in ((self.curves, "Loss && metrics"), (self.gradients, "Gradients"),
+                              (self.activations, "Activations"), (self.weights, "Weights"),
+                              (self.boundary, "Decision boundary")):
+            self.tabs.addTab(widget, title)
+        self.tabs.currentChanged.connect(lambda _index: self.refresh())
+        for view in (self.gradients, self.activations, self.weights):
+            view.node_clicked.connect(self.node_clicked)
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.export_button = QToolButton()
+        self.export_button.setText("Export")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.export_menu = QMenu(self.export_button)
+        self.export_menu.aboutToShow.connect(self._fill_export_menu)
+        self.export_button.setMenu(self.export_menu)
+        top = QHBoxLayout()
+        top.setContentsMargins(4, 0, 4, 0)
+        top.addWidget(self.caption, 1)
+        top.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+        self.primary: RunSeries | None = None
+        self.overlay: RunSeries | None = None
+        self.labels = ("", "")
+        self.selected: list[str] = []
+        self.history_records = None  # callable returning the primary run's records, for CSV export
+        self.set_boundary_available(False)
+
+    # --- data --------------------------------------------------------------------------------
+    def show_run(self, primary: RunSeries | None, label: str = "", overlay: RunSeries | None = None,
+                 overlay_label: str = "") -> None:
+        """Set the run(s) to draw, then redraw the visible tab."""
+        self.primary, self.overlay = primary, overlay
+        self.labels = (label, overlay_label)
+        shown = f"Showing {label}" if label else ""
+        if overlay is not None:
+            shown += f" (solid) against {overlay_label} (dashed)"
+        self.caption.setText(shown)
+        self.refresh()
+
+    def runs(self) -> list[tuple[RunSeries, str]]:
+        runs = []
+        if self.primary is not None:
+            runs.append((self.primary, f" · {self.labels[0]}" if self.overlay is not None else ""))
+        if self.overlay is not None:
+            runs.append((self.overlay, f" · {self.labels[1]}"))
+        return runs
+
+    def refresh(self) -> None:
+        """Redraw the visible tab from the runs' current data."""
+        current = self.tabs.currentWidget()
+        if current is self.boundary:
+            return
+        current.show_runs(self.runs())
+        if self.selected:
+            self._highlight(current)
+
+    def set_boundary_available(self, available: bool) -> None:
+        index = self.tabs.indexOf(self.boundary)
+        self.tabs.setTabVisible(index, available)
+        if not available:
+            self.boundary.clear()
+
+    def show_boundary(self, grid: BoundaryGrid) -> None:
+        self.boundary.set_grid(grid)
+
+    # --- selection ---------------------------------------------------------------------------
+    def set_selected_nodes(self, node_ids: list[str]) -> None:
+        self.selected = list(node_ids)
+        self._highlight(self.tabs.currentWidget())
+
+    def _highlight(self, view: QWidget) -> None:
+        if hasattr(view, "highlight"):
+            view.highlight(self.selected)
+
+    # --- export ------------------------------------------------------------------------------
+    def plots_in_current_tab(self) -> list[tuple[str, object]]:
+        """(title, plot with export_png) for each plot on the visible tab."""
+        view = self.tabs.currentWidget()
+        if view is self.curves:
+            found = [("Loss", view.loss.plot), ("Score", view.metrics.score), ("Error", view.metrics.error),
+                     ("Learning rate", view.lr)]
+            return [(title, plot) for title, plot in found if plot.isVisible()]
+        if view is self.gradients:
+            return [("Gradient norms", view.lines), ("Gradient heatmap", view.heatmap)]
+        if view is self.activations:
+            return [(title, view.stats[key]) for key, title in
+                    (("mean", "Activation mean"), ("std", "Activation std"), ("zero_fraction", "Dead fraction"))
+                    ] + [("Activation histogram", view.heatmap)]
+        if view is self.weights:
+            return [("Weight histogram per epoch", view.heatmap), ("Weight distribution", view.latest)]
+        return [("Decision boundary", self.boundary)]
+
+    def _fill_export_menu(self) -> None:
+        menu = self.export_menu
+        menu.clear()
+        for title, plot in self.plots_in_current_tab():
+            menu.addAction(f"{title} as PNG…", lambda p=plot, t=title: self._export_png(p, t))
+        menu.addSeparator()
+        csv_action = menu.addAction("Metric history as CSV…", self._export_csv)
+        csv_action.setEnabled(self.history_records is not None)
+
+    def _export_png(self, plot, title: str) -> None:
+        name = title.lower().replace(" ", "-") + ".png"
+        path, _ = QFileDialog.getSaveFileName(self, "Export plot as PNG", name, "PNG image (*.png)")
+        if path:
+            try:
+                plot.export_png(Path(path))
+            except Exception as exc:  # a full disk or a bad folder must not take the app down
+                self.export_failed.emit(f"Could not export {title}: {exc}")
+
+    def _export_csv(self) -> None:
+        from nnstudio.ui.plots.export import write_history_csv
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export metric history", "history.csv", "CSV (*.csv)")
+        if path and self.history_records is not None:
+            try:
+                write_history_csv(self.history_records(), Path(path))
+            except OSError as exc:
+                self.export_failed.emit(f"Could not export the history: {exc}")
