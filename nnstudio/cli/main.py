@@ -20,6 +20,10 @@ SUBCOMMANDS: dict[str, str] = {
     "summary": "nnstudio.cli.inspect",
     "code": "nnstudio.cli.inspect",
     "examples": "nnstudio.cli.inspect",
+    "train": "nnstudio.cli.train",
+    "evaluate": "nnstudio.cli.train",
+    "export": "nnstudio.cli.export",
+    "import": "nnstudio.cli.importing",
 }
 
 

@@ -51,6 +51,8 @@ def clean_json(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): clean_json(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
+        if all(type(v) is int for v in value):  # histogram counts: the common, long case
+            return list(value)
         return [clean_json(v) for v in value]
     return value
 

@@ -28,7 +28,6 @@ import numpy as np
 import torch
 from torch import nn
 
-import nnstudio
 from nnstudio.compile.weights import WEIGHTS_FILE, WeightsError, load_weights, save_weights
 from nnstudio.metrics.history import MetricHistory, clean_json
 
@@ -58,6 +57,16 @@ class Checkpoint:
     @property
     def step(self) -> int:
         return int(self.state["step"])
+
+
+def nnstudio_version() -> str:
+    """The installed version (read from package metadata, which works however the package was found)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nnstudio")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def capture_rng() -> dict[str, Any]:
@@ -97,7 +106,7 @@ def save_checkpoint(directory: Path, module: nn.Module, state: dict[str, Any], h
         save_weights(module, staging / WEIGHTS_FILE)
         torch.save(state, staging / STATE_FILE)
         history.save(staging / HISTORY_FILE)
-        full_info = {"format": FORMAT, "version": 1, **info, "nnstudio": nnstudio.__version__,
+        full_info = {"format": FORMAT, "version": 1, **info, "nnstudio": nnstudio_version(),
                      "torch": torch.__version__, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (staging / INFO_FILE).write_text(json.dumps(clean_json(full_info), indent=2), encoding="utf-8")
         if writer is not None:

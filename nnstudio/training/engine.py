@@ -10,7 +10,6 @@ runs zero_grad, forward, loss, backward and step, plus one on-device add for the
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import torch
@@ -23,10 +22,10 @@ from nnstudio.training.device import grad_scaler, resolve_device
 from nnstudio.training.early import Monitor, monitored_metric
 from nnstudio.training.evaluation import score
 from nnstudio.training.events import Control, Event, EventBus, EventInfo, Handler, Status
-from nnstudio.training.factories import WeightPenalty, clip_gradients, decision_threshold, make_loss, make_optimizer
+from nnstudio.training.factories import WeightPenalty, decision_threshold, make_loss, make_optimizer
+from nnstudio.training.job import TrainingJob
 from nnstudio.training.loop_state import Diverged, LoopState, RunResult, save_run_checkpoint
 from nnstudio.training.nonfinite import Locator
-from nnstudio.training.job import TrainingJob
 from nnstudio.training.schedules import make_schedule
 from nnstudio.training.step import StepRunner
 

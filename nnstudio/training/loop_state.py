@@ -91,8 +91,11 @@ class LoopState:
             self.loss_sum.zero_()
         else:
             generator.set_state(self.shuffle_state)
-        torch.empty((), dtype=torch.int64).random_(generator=generator)  # DataLoader's per-epoch base seed
+        # DataLoader draws a base seed, the permutation, then (when its sampler runs dry) one more permutation
+        # that it throws away; drawing the same keeps a seeded hand-written DataLoader loop in step with us.
+        torch.empty((), dtype=torch.int64).random_(generator=generator)
         self.perm = torch.randperm(count, generator=generator).to(device)
+        torch.randperm(count, generator=generator)
         self.current = epoch
         self._epoch_began = self.train_seconds()
 

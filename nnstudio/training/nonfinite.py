@@ -95,9 +95,16 @@ class Locator:
                 return self._describe(*watcher.first_bad, "output")
             loss = criterion(output, y)
             if not _finite(loss.detach()):
-                return Culprit(None, "the loss, although the model's output is finite (check the targets and "
-                                     "the loss: log of 0 or of a negative number?)")
+                return self._loss_culprit(watcher, output)
             return self._backward(module, watcher, loss)
+
+    def _loss_culprit(self, watcher: _Watcher, output: object) -> Culprit:
+        """A non-finite loss from finite outputs: blame the layer that produced the outputs."""
+        node_id = self._node(watcher.last_module)
+        tensor = _first_tensor(output)
+        largest = float(tensor.detach().abs().max()) if tensor is not None and tensor.numel() else 0.0
+        return Culprit(node_id, f"the loss, computed from finite outputs of {self._label(node_id)} that grew "
+                                f"too large (largest magnitude {largest:.3g}) or do not suit the loss")
 
     def _backward(self, module: nn.Module, watcher: _Watcher, loss: torch.Tensor) -> Culprit:
         found: list[Culprit] = []

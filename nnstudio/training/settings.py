@@ -6,6 +6,8 @@ defaults) plus (place, message) problems such as ("training.optimizer.lr", "expe
 `when` metadata says for which choice of the section's `name` a field matters, so editors can hide the rest.
 """
 
+# `setting()` and `section()` return dataclasses.field(...) objects, which RUF009 cannot see through.
+# ruff: noqa: RUF009
 from __future__ import annotations
 
 from dataclasses import MISSING, dataclass, field, fields

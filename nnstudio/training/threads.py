@@ -13,6 +13,7 @@ This module imports torch only inside functions, so importing it costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 
@@ -55,15 +56,14 @@ def configure_torch(threads: int | None = None, leave_for_gui: bool = True) -> T
     if threads is not None:
         plan = ThreadPlan(plan.cores, max(1, threads), plan.inter_op)
     torch.set_num_threads(plan.intra_op)
-    try:
+    # only settable before the first inter-op parallel work; whatever was set then stays
+    with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(plan.inter_op)
-    except RuntimeError:
-        pass  # only settable before the first inter-op parallel work; whatever was set then stays
     preload_lazy_modules()
     return plan
 
 
 def preload_lazy_modules() -> None:
     """Import what torch would otherwise import on first use, at a moment the caller chooses."""
-    import torch._dynamo  # noqa: F401
+    import torch._dynamo
     import torch.optim  # noqa: F401

@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
+import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -86,20 +88,22 @@ class Onnx:
         """One file with the weights inside (external_data=False) and a symbolic batch dim."""
         import onnx
 
-        with quiet():
-            torch.onnx.export(module, tuple(args), str(path), dynamo=True, external_data=False, verbose=False,
-                              dynamic_shapes=batch_dynamic_shapes(args), input_names=input_names or None,
-                              output_names=output_names or None)
-        model = onnx.load(str(path), load_external_data=False)
-        external = [t.name for t in model.graph.initializer
-                    if t.data_location == onnx.TensorProto.EXTERNAL]
-        if external:
-            raise RuntimeError(f"the ONNX file refers to external weight data ({', '.join(external[:3])})")
-        onnx.checker.check_model(model, full_check=True)
-        strays = [p.name for p in path.parent.iterdir() if p != path]
-        if strays:
-            raise RuntimeError(f"the ONNX exporter wrote extra files beside the model: {', '.join(strays)}")
-        return [f"ONNX opset {_opset(model)}; checked with onnx.checker (full check)"]
+        with tempfile.TemporaryDirectory(prefix=".onnx-", dir=path.parent) as folder:
+            written = Path(folder) / path.name
+            with quiet():
+                torch.onnx.export(module, tuple(args), str(written), dynamo=True, external_data=False,
+                                  verbose=False, dynamic_shapes=batch_dynamic_shapes(args),
+                                  input_names=input_names or None, output_names=output_names or None)
+            strays = [p.name for p in Path(folder).iterdir() if p != written]
+            if strays:
+                raise RuntimeError(f"the ONNX exporter wrote files beside the model: {', '.join(strays)}")
+            model = onnx.load(str(written), load_external_data=False)
+            external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+            if external:
+                raise RuntimeError(f"the ONNX file refers to external weight data ({', '.join(external[:3])})")
+            onnx.checker.check_model(model, full_check=True)
+            os.replace(written, path)
+        return [f"ONNX opset {_opset(model)}, checked with onnx.checker (full check)"]
 
     def load(self, path: Path) -> Runner:
         import onnxruntime

@@ -8,7 +8,7 @@ are copied into the script by source.
 from __future__ import annotations
 
 import inspect
-import math
+import json
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -23,13 +23,13 @@ from nnstudio.io.export.python_model import literal
 from nnstudio.io.export.source_copy import CopiedSource, copy_sources, is_internal
 from nnstudio.io.export.train_template import TRAIN_PY
 
-_TEMPLATE_IMPORTS = {"import argparse", "import math", "import numpy as np", "import torch", "from torch import nn",
-                     "from pathlib import Path"}
+_TEMPLATE_IMPORTS = {"import argparse", "import math", "import sys", "import numpy as np", "import torch",
+                     "from torch import nn", "from pathlib import Path"}
 
 
 def write_training(job: Job, target: Path) -> tuple[bool, list[str]]:
     """(whether train.py was written, notes). A project without data or settings gets no train.py."""
-    from nnstudio.training.prepare import TrainingInputError, prepare
+    from nnstudio.training.job import TrainingInputError, prepare
 
     try:
         training = prepare(job.project, job.base_dir)
@@ -51,35 +51,40 @@ def render_train(title: str, training: Any) -> str:
 
     settings, task = training.settings, training.task
     copied = CopiedSource()
-    dummy = [nn.Parameter(torch.zeros(1))]
+    optimizer = make_optimizer([nn.Parameter(torch.zeros(1))], settings.optimizer)
     output_rank = len(training.ends.output_type.shape)
     has_val = training.data.val is not None
     early = settings.early_stopping
     values = {
         "title": title,
-        "task": repr(task),
+        "task": _text(task),
         "epochs": settings.epochs,
         "batch_size": settings.batch_size,
         "seed": settings.seed,
-        "device": repr(settings.device),
-        "precision": repr(settings.precision),
+        "device": _text(settings.device),
+        "precision": _text(settings.precision),
         "l1": settings.regularization.l1,
         "l2": settings.regularization.l2,
-        "clip": repr(settings.regularization.clip),
+        "clip": _text(settings.regularization.clip),
         "max_norm": settings.regularization.max_norm,
         "clip_value": settings.regularization.clip_value,
-        "early_stopping": repr((_monitor(early.monitor, has_val), early.patience, early.min_delta,
-                                early.restore_best)) if early.enabled else "None",
+        "early_stopping": (f"({_text(_monitor(early.monitor, has_val))}, {early.patience}, {early.min_delta!r}, "
+                           f"{early.restore_best})") if early.enabled else "None",
         "threshold": decision_threshold(settings.loss, task),
-        "optimizer": optimizer_code(make_optimizer(dummy, settings.optimizer)),
+        "optimizer": optimizer_code(optimizer),
         "loss": module_code(make_loss(settings.loss, task, output_rank), copied),
     }
-    scheduler, per_step, monitor = scheduler_code(settings, copied, has_val)
-    values.update(scheduler=scheduler, per_step=per_step, monitor=repr(monitor))
+    scheduler, per_step, monitor = scheduler_code(settings, optimizer, copied, has_val)
+    values.update(scheduler=scheduler, per_step=per_step, monitor=_text(monitor))
     imports = [line for line in copied.imports if line not in _TEMPLATE_IMPORTS]
     helpers = "\n\n\n".join(part for part in ("\n".join(imports + copied.constants), *copied.blocks) if part)
     values["helpers"] = helpers.rstrip() + "\n\n\n" if helpers else ""
     return Template(TRAIN_PY).substitute(values)
+
+
+def _text(value: str | None) -> str:
+    """A string constant in double quotes, as the rest of the script writes them."""
+    return "None" if value is None else json.dumps(value)
 
 
 def _monitor(name: str, has_val: bool) -> str:
@@ -138,7 +143,8 @@ _LR = "optimizer.param_groups[0][\"lr\"]"
 _TOTAL = "max(1, EPOCHS * steps_per_epoch)"
 
 
-def scheduler_code(settings: Any, copied: CopiedSource, has_val: bool) -> tuple[str, bool, str | None]:
+def scheduler_code(settings: Any, optimizer: torch.optim.Optimizer, copied: CopiedSource,
+                   has_val: bool) -> tuple[str, bool, str | None]:
     """(body of make_scheduler, per-step?, monitored metric). Mirrors nnstudio.training.schedules."""
     from nnstudio.metrics.scores import higher_is_better
     from nnstudio.training.schedules import PER_STEP, warmup_cosine_factor
@@ -165,10 +171,11 @@ def scheduler_code(settings: Any, copied: CopiedSource, has_val: bool) -> tuple[
         copied.blocks.extend(b for b in helper.blocks if b not in copied.blocks)
         for line in helper.imports:
             copied.add_import(line)
-        code = (f"{sched}.LambdaLR(optimizer, warmup_cosine_factor({s.warmup_epochs} * steps_per_epoch, "
-                f"{_TOTAL}, min(1.0, {s.min_lr!r} / {_LR})))")
+        code = (f"{sched}.LambdaLR(optimizer, warmup_cosine_factor(\n"
+                f"        {s.warmup_epochs} * steps_per_epoch, {_TOTAL}, min(1.0, {s.min_lr!r} / {_LR})))")
     elif s.name == "one_cycle":
-        cycle = settings.optimizer.name in ("adam", "adamw") or settings.optimizer.momentum > 0
+        group = optimizer.param_groups[0]
+        cycle = "betas" in group or group.get("momentum", 0) > 0
         code = (f"{sched}.OneCycleLR(optimizer, max_lr={_LR}, total_steps={_TOTAL}, "
                 f"pct_start={s.pct_start!r}, cycle_momentum={cycle})")
     elif s.name == "plateau":
@@ -179,7 +186,3 @@ def scheduler_code(settings: Any, copied: CopiedSource, has_val: bool) -> tuple[
     else:
         raise ValueError(f"unknown schedule {s.name!r}")
     return f"return {code}", per_step, monitor
-
-
-def steps_per_epoch(samples: int, batch_size: int) -> int:
-    return max(1, math.ceil(samples / batch_size))

@@ -8,23 +8,26 @@ Needs only torch and numpy. Run it from anywhere:
     python train.py --epochs 5   # override the number of epochs (edit the constants for anything else)
 
 data.npz holds the train / validation / test splits exactly as nnstudio prepared them, and the
-model starts from initial.pt, the weights nnstudio initialised. Shuffling and dropout draw from
-torch's random generator seeded with SEED, so two runs of this script repeat each other.
+model starts from initial.pt, the weights nnstudio initialised. Batches are drawn and steps taken
+the way nnstudio's engine does it, with the same seed, so on the same device and torch version a
+run of this script retraces the app's run.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from model import Model
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # model.py sits beside this script
+
+from model import Model  # noqa: E402
 
 # The run's settings, from the project's training section.
 TASK = $task
@@ -44,8 +47,7 @@ SCHEDULE_PER_STEP = $per_step  # advance the learning-rate schedule after every 
 SCHEDULE_MONITOR = $monitor  # the metric a reduce-on-plateau schedule watches
 
 
-$helpers
-def make_optimizer(model: nn.Module) -> torch.optim.Optimizer:
+${helpers}def make_optimizer(model: nn.Module) -> torch.optim.Optimizer:
     return $optimizer
 
 
@@ -73,9 +75,9 @@ def pick_device(name: str) -> torch.device:
     return torch.device("cpu")
 
 
-def penalty(model: nn.Module) -> torch.Tensor | float:
+def penalty(model: nn.Module) -> torch.Tensor:
     weights = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
-    total = 0.0
+    total = torch.zeros((), device=weights[0].device)
     if L1 > 0:
         total = total + L1 * sum(w.abs().sum() for w in weights)
     if L2 > 0:
@@ -85,9 +87,9 @@ def penalty(model: nn.Module) -> torch.Tensor | float:
 
 def clip_gradients(model: nn.Module) -> None:
     if CLIP == "norm":
-        nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM)
+        nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM, foreach=True)
     elif CLIP == "value":
-        nn.utils.clip_grad_value_(model.parameters(), CLIP_VALUE)
+        nn.utils.clip_grad_value_(model.parameters(), CLIP_VALUE, foreach=True)
 
 
 @torch.no_grad()
@@ -121,38 +123,50 @@ def improved(value: float, best: float | None, monitor: str, min_delta: float) -
 
 
 def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
+    """The same steps, in the same order and with the same random draws, as nnstudio's engine."""
     torch.manual_seed(SEED)
+    shuffle = torch.Generator().manual_seed(SEED)
     device = pick_device(device_name)
     splits = load_splits()
-    x_train, y_train = splits["train"]
+    x_train, y_train = (t.to(device) for t in splits["train"])
     model = Model()
     model.load_state_dict(torch.load(HERE / "initial.pt", map_location="cpu", weights_only=True))
-    model.to(device)
+    model.to(device).train()
     loss_fn = make_loss().to(device)
     optimizer = make_optimizer(model)
     steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
     scheduler = make_scheduler(optimizer, steps_per_epoch)
     low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PRECISION)
-    scaler = torch.amp.GradScaler(device.type, enabled=PRECISION == "fp16" and device.type == "cuda")
-    order = torch.Generator().manual_seed(SEED)
+    scaler = torch.amp.GradScaler("cuda") if PRECISION == "fp16" and device.type == "cuda" else None
+    use_penalty = (L1 > 0 or L2 > 0) and any(p.dim() >= 2 for p in model.parameters())
     best, best_state, waited = None, None, 0
     for epoch in range(1, epochs + 1):
         model.train()
-        total, seen = 0.0, 0
-        for index in torch.randperm(len(x_train), generator=order).split(BATCH_SIZE):
-            x, y = x_train[index].to(device), y_train[index].to(device)
-            optimizer.zero_grad(set_to_none=True)
+        torch.empty((), dtype=torch.int64).random_(generator=shuffle)  # as DataLoader(shuffle=True) draws
+        order = torch.randperm(len(x_train), generator=shuffle).to(device)
+        total = torch.zeros((), device=device)
+        for step in range(steps_per_epoch):
+            index = order[step * BATCH_SIZE:(step + 1) * BATCH_SIZE]
+            x, y = x_train.index_select(0, index), y_train.index_select(0, index)
+            optimizer.zero_grad()
             with torch.autocast(device.type, dtype=low or torch.float32, enabled=low is not None):
-                loss = loss_fn(model(x).float(), y)
-            scaler.scale(loss + penalty(model)).backward()
-            scaler.unscale_(optimizer)
+                loss = loss_fn(model(x), y)
+            full = loss + penalty(model) if use_penalty else loss
+            if scaler is not None:
+                scaler.scale(full).backward()
+                scaler.unscale_(optimizer)
+            else:
+                full.backward()
             clip_gradients(model)
-            scaler.step(optimizer)
-            scaler.update()
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             if scheduler is not None and SCHEDULE_PER_STEP:
                 scheduler.step()
-            total, seen = total + float(loss) * len(index), seen + len(index)
-        metrics = {"train_loss": total / max(seen, 1)}
+            total += loss.detach()
+        metrics = {"train_loss": float(total) / steps_per_epoch}
         if "val" in splits:
             metrics.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, *splits["val"], device).items()})
         print(f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
@@ -163,16 +177,17 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
                 scheduler.step(metrics[SCHEDULE_MONITOR])
         if EARLY_STOPPING is not None:
             monitor, patience, min_delta, restore_best = EARLY_STOPPING
-            value = metrics.get(monitor, metrics["train_loss"])
-            if improved(value, best, monitor, min_delta):
+            value = metrics.get(monitor, float("nan"))
+            if math.isfinite(value) and improved(value, best, monitor, min_delta):
                 best, waited = value, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                if restore_best:
+                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 waited += 1
-                if waited >= patience:
-                    print(f"early stop: {monitor} has not improved for {patience} epochs")
-                    break
-    if EARLY_STOPPING is not None and EARLY_STOPPING[3] and best_state is not None:
+            if waited >= patience:
+                print(f"early stop: {monitor} has not improved for {patience} epoch(s)")
+                break
+    if best_state is not None:
         model.load_state_dict(best_state)  # end with the best epoch's weights
     if "test" in splits:
         results = evaluate(model, loss_fn, *splits["test"], device)

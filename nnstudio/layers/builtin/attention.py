@@ -121,7 +121,7 @@ SPECS = [
             bool_param("norm_first", False, "Normalise before each sub-block (pre-LN): steadier for deep "
                        "stacks."),
         ),
-        glyph="⧉",
+        glyph="⋈",
         key_params=("nhead", "dim_feedforward"),
         has_weights=True,
         check=_below_one("dropout"),
@@ -145,7 +145,7 @@ SPECS = [
             float_param("dropout", 0.0, "Dropout applied after adding the positions.", minimum=0.0,
                         maximum=1.0),
         ),
-        glyph="⌖",
+        glyph="∿",
         key_params=("kind",),
         has_weights=True,
         check=_below_one("dropout"),

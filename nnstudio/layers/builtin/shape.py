@@ -138,7 +138,7 @@ SPECS = [
             int_param("start_dim", 0, "First dim to merge, counted without the batch."),
             int_param("end_dim", -1, "Last dim to merge, counted without the batch (-1 = last)."),
         ),
-        glyph="⎯",
+        glyph="▬",
     ),
     LayerSpec(
         type="Reshape",
@@ -155,7 +155,7 @@ SPECS = [
         emit=_emit_reshape,
         params=(ParamSpec("shape", ParamKind.SHAPE, [-1], "Target shape of one sample; one entry may be -1.",
                           minimum=-1),),
-        glyph="⌗",
+        glyph="▤",
         key_params=("shape",),
         check=_check_reshape,
     ),

@@ -1,4 +1,8 @@
-"""The Code dock: the compiled module's generated PyTorch code, read-only, with light highlighting."""
+"""The Code dock: the compiled module's generated PyTorch code, read-only, with light highlighting.
+
+torch.fx ends statements with `; x = None` to free each value as early as possible. That is only
+memory housekeeping, so the dock leaves it out to keep the forward pass readable.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from nnstudio.ui.docks.preview import PreviewResult
 from nnstudio.ui.docks.summary import problems_note
+
+_RELEASES = re.compile(r";\s+\w+ = None(?=;|$)", re.MULTILINE)
+
+
+def readable(code: str) -> str:
+    """fx's code without leading blank lines and without its `; x = None` releases."""
+    return _RELEASES.sub("", code).strip() + "\n"
 
 
 def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFormat:
@@ -79,7 +90,8 @@ class CodePanel(QWidget):
             return
         self.note.setVisible(False)
         self.editor.setEnabled(True)
-        if result.code != self.code():
+        code = readable(result.code)
+        if code != self.code():
             scroll = self.editor.verticalScrollBar().value()
-            self.editor.setPlainText(result.code)
+            self.editor.setPlainText(code)
             self.editor.verticalScrollBar().setValue(scroll)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPainterPathStroker, QPen, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
@@ -27,6 +27,10 @@ def bezier(start: QPointF, end: QPointF) -> QPainterPath:
     return path
 
 
+def _strip(line: QLineF) -> QRectF:
+    return QRectF(line.p1(), line.p2()).normalized().adjusted(-2, -2, 2, 2)
+
+
 class EdgeItem(QGraphicsItem):
     def __init__(self, edge_id: str, source: PortItem, target: PortItem) -> None:
         super().__init__()
@@ -39,6 +43,7 @@ class EdgeItem(QGraphicsItem):
         self._static.setTextFormat(Qt.TextFormat.PlainText)
         self._label_size = (0.0, 0.0)
         self._path = QPainterPath()
+        self._ends = QLineF()
         self._hit: QPainterPath | None = None
         self._label_rect = QRectF()
         self._bounds = QRectF()
@@ -58,9 +63,23 @@ class EdgeItem(QGraphicsItem):
 
     def adjust(self) -> None:
         self.prepareGeometryChange()
-        self._path = bezier(self.source.scenePos(), self.target.scenePos())
+        start, end = self.source.scenePos(), self.target.scenePos()
+        old = _strip(self._ends)
+        self._path = bezier(start, end)
+        self._ends = QLineF(start, end)
         self._hit = None
         self._place_label()
+        self._notify_overview(old.united(_strip(self._ends)))
+
+    @property
+    def ends(self) -> QLineF:
+        return self._ends
+
+    def _notify_overview(self, region: QRectF | None = None) -> None:
+        scene = self.scene()
+        overview = getattr(scene, "overview", None)
+        if overview is not None and overview.isVisible():
+            overview.invalidate(region)
 
     def set_label(self, text: str) -> None:
         if text != self.label:
@@ -78,6 +97,7 @@ class EdgeItem(QGraphicsItem):
             self.has_problem = flagged
             self.setToolTip(tip)
             self.update()
+            self._notify_overview(_strip(self._ends))
 
     def _place_label(self) -> None:
         width, height = self._label_size
@@ -110,7 +130,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(QPen(colour, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if not self.label or option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_ZOOM:
+        if not self.label:
             return
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(style.LABEL_FILL)
@@ -150,3 +170,47 @@ class LinkPreviewItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
+
+
+class EdgeOverview(QGraphicsItem):
+    """Far out, one item draws every link as a hairline: one paint call per frame instead of one
+    per link, which is what keeps panning a fitted 1,000-node graph smooth. Links are then too
+    small to click; the real edge items come back when the view zooms in. The item spans the scene
+    rect, so a moving link repaints only its own old and new strip, never the whole overview."""
+
+    def __init__(self, edges: dict[str, EdgeItem]) -> None:
+        super().__init__()
+        self._edges = edges
+        self._lines: list[QLineF] = []
+        self._problem_lines: list[QLineF] = []
+        self._bounds = QRectF()
+        self._dirty = True
+        self.setZValue(0)
+
+    def set_bounds(self, rect: QRectF) -> None:
+        if rect != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = QRectF(rect)
+
+    def invalidate(self, region: QRectF | None = None) -> None:
+        """Rebuild the line lists before the next paint; repaint `region` (default: everything)."""
+        self._dirty = True
+        self.update(region if region is not None else self._bounds)
+
+    def _rebuild(self) -> None:
+        self._lines = [e.ends for e in self._edges.values() if not e.has_problem]
+        self._problem_lines = [e.ends for e in self._edges.values() if e.has_problem]
+        self._dirty = False
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, option: Any, widget: QWidget | None = None) -> None:
+        if self._dirty:
+            self._rebuild()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for lines, colour in ((self._lines, style.EDGE), (self._problem_lines, style.EDGE_ERROR)):
+            if lines:
+                painter.setPen(QPen(colour, 0))
+                painter.drawLines(lines)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)

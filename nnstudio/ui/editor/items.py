@@ -210,6 +210,10 @@ class NodeItem(QGraphicsItem):
                 edge.adjust()
         return ports[name]
 
+    def show_ports(self, visible: bool) -> None:
+        for port in (*self.inputs.values(), *self.outputs.values()):
+            port.setVisible(visible)
+
     def boundingRect(self) -> QRectF:
         return self._rect.adjusted(-2, -2, 2, 2)
 

@@ -3,6 +3,8 @@ Space+drag. Navigation never touches the document, so it stays available while t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QTransform, QWheelEvent
 from PySide6.QtWidgets import QGraphicsView
@@ -14,8 +16,9 @@ FIT_MARGIN = 40.0
 
 
 class Navigator:
-    def __init__(self, view: QGraphicsView) -> None:
+    def __init__(self, view: QGraphicsView, on_zoom: Callable[[float], None] | None = None) -> None:
         self.view = view
+        self._on_zoom = on_zoom
         self.space_held = False
         self._pan_from: QPoint | None = None
 
@@ -34,9 +37,14 @@ class Navigator:
         if abs(target - self.zoom()) < 1e-9:
             return
         before = view.mapToScene(anchor)
-        view.setTransform(QTransform.fromScale(target, target))
+        self._set_zoom(target)
         after = view.mapFromScene(before)
         self.scroll_by(after - anchor)
+
+    def _set_zoom(self, scale: float) -> None:
+        self.view.setTransform(QTransform.fromScale(scale, scale))
+        if self._on_zoom is not None:
+            self._on_zoom(scale)
 
     def scroll_by(self, delta: QPoint) -> None:
         horizontal, vertical = self.view.horizontalScrollBar(), self.view.verticalScrollBar()
@@ -52,7 +60,7 @@ class Navigator:
         viewport = view.viewport().rect()
         scale = min(viewport.width() / rect.width(), viewport.height() / rect.height(), max_zoom)
         scale = min(max(scale, style.MIN_ZOOM), style.MAX_ZOOM)
-        view.setTransform(QTransform.fromScale(scale, scale))
+        self._set_zoom(scale)
         view.centerOn(rect.center())
 
     # --- events; each returns True when it consumed the event --------------------------------------

@@ -18,7 +18,7 @@ from nnstudio.analysis import Analysis, Diagnostic
 from nnstudio.model import Edge, Node
 from nnstudio.ui.document import Document
 from nnstudio.ui.editor import style
-from nnstudio.ui.editor.edges import EdgeItem
+from nnstudio.ui.editor.edges import EdgeItem, EdgeOverview
 from nnstudio.ui.editor.interactions import Interaction, LinkInteraction, MoveInteraction, locked_message
 from nnstudio.ui.editor.items import NodeItem, PortItem
 
@@ -36,7 +36,12 @@ class EditorScene(QGraphicsScene):
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[str, EdgeItem] = {}
         self.read_only = False
+        self.detail = True
         self.interaction: Interaction | None = None
+        self.overview = EdgeOverview(self.edges)
+        self.overview.setVisible(False)
+        self.addItem(self.overview)
+        self.sceneRectChanged.connect(self.overview.set_bounds)
         for node in document.graph.nodes.values():
             self._on_node_added(node)
         for edge in document.graph.edges.values():
@@ -65,8 +70,21 @@ class EditorScene(QGraphicsScene):
             signal.disconnect(slot)
         self.document.analysis_changed.disconnect(self.apply_analysis)
 
+    def set_detail(self, detail: bool) -> None:
+        """Zoomed far out, ports are too small to use and links are drawn by one overview item:
+        hide those items, so painting skips them entirely."""
+        if detail != self.detail:
+            self.detail = detail
+            for item in self.nodes.values():
+                item.show_ports(detail)
+            for edge in self.edges.values():
+                edge.setVisible(detail)
+            self.overview.setVisible(not detail)
+            self.overview.invalidate()
+
     def _on_node_added(self, node: Node) -> None:
         item = NodeItem(node, self.document.registry.get(node.type))
+        item.show_ports(self.detail)
         self.nodes[node.id] = item
         self.addItem(item)
 
@@ -83,8 +101,10 @@ class EditorScene(QGraphicsScene):
         target = self.nodes[edge.target.node].inputs.get(edge.target.port)
         target = target or self.nodes[edge.target.node].ensure_port(edge.target.port, True)
         item = EdgeItem(edge.id, source, target)
+        item.setVisible(self.detail)
         self.edges[edge.id] = item
         self.addItem(item)
+        self.overview.invalidate()
 
     def _on_edge_removed(self, edge: Edge) -> None:
         self._on_edge_removed_id(edge.id)
@@ -94,6 +114,7 @@ class EditorScene(QGraphicsScene):
         if item is not None:
             item.detach()
             self.removeItem(item)
+            self.overview.invalidate()
 
     def _on_node_changed(self, node_id: str, *_: Any) -> None:
         item = self.nodes.get(node_id)
@@ -129,12 +150,19 @@ class EditorScene(QGraphicsScene):
 
     def grow_scene_rect(self) -> None:
         """Keep room around the graph; never shrink, so the view does not jump while editing."""
-        wanted = self.itemsBoundingRect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
+        wanted = self.nodes_rect().adjusted(-SCENE_MARGIN, -SCENE_MARGIN, SCENE_MARGIN, SCENE_MARGIN)
         current = self.sceneRect()
         if not current.contains(wanted):
             self.setSceneRect(current.united(wanted))
 
     # --- queries -----------------------------------------------------------------------------
+    def nodes_rect(self) -> QRectF:
+        """The area the nodes cover (links always run between them)."""
+        rect = QRectF()
+        for item in self.nodes.values():
+            rect = rect.united(item.sceneBoundingRect())
+        return rect
+
     def port_at(self, pos: QPointF) -> PortItem | None:
         for item in self.items(pos):
             if isinstance(item, PortItem):

@@ -11,7 +11,7 @@ Performance choices, measured with benchmarks/bench_canvas.py on a 1,000-node pr
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -19,17 +19,19 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPixmapCache,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from nnstudio.ui.document import Document
-from nnstudio.ui.editor import editing
+from nnstudio.ui.editor import editing, style
 from nnstudio.ui.editor.interactions import locked_message
 from nnstudio.ui.editor.navigation import ZOOM_STEP, Navigator
 from nnstudio.ui.editor.scene import EditorScene
 
 PALETTE_MIME = "application/x-nnstudio-layer"
+PIXMAP_CACHE_KB = 128 * 1024
 
 
 class EditorView(QGraphicsView):
@@ -42,7 +44,7 @@ class EditorView(QGraphicsView):
         self.read_only = False
         self.paste_count = 0
         self.last_paste: str | None = None
-        self.navigator = Navigator(self)
+        self.navigator = Navigator(self, self._zoom_changed)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
@@ -56,6 +58,8 @@ class EditorView(QGraphicsView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # Node pixmaps live in QPixmapCache; its 10 MB default thrashes with a screenful of nodes.
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
         self._scene = self._make_scene(document)
 
     # --- document and scene ----------------------------------------------------------------------
@@ -64,6 +68,7 @@ class EditorView(QGraphicsView):
         scene.status_message.connect(self.status_message)
         scene.selectionChanged.connect(self._emit_selection)
         scene.read_only = self.read_only
+        scene.set_detail(self.navigator.zoom() >= style.DETAIL_ZOOM)
         self.setScene(scene)
         return scene
 
@@ -131,11 +136,11 @@ class EditorView(QGraphicsView):
     def zoom_out(self) -> None:
         self.navigator.zoom_by(1 / ZOOM_STEP)
 
+    def _zoom_changed(self, zoom: float) -> None:
+        self._scene.set_detail(zoom >= style.DETAIL_ZOOM)
+
     def fit_to_window(self) -> None:
-        rect = QRectF()
-        for item in self._scene.nodes.values():
-            rect = rect.united(item.sceneBoundingRect())
-        self.navigator.fit(rect)
+        self.navigator.fit(self._scene.nodes_rect())
 
     # --- editing (see editing.py) ----------------------------------------------------------------
     def delete_selection(self) -> None:

@@ -274,6 +274,8 @@ class TextEditor(ParamEditor):
             self.line.setPlaceholderText("e.g. 1, 28, 28")
         elif spec.kind is ParamKind.INT_TUPLE:
             self.line.setPlaceholderText(f"an integer or {spec.length} integers, e.g. 3 or 3, 3")
+        if spec.optional:
+            self.line.setPlaceholderText("empty for none")
         self._shown: Any = None
         self.line.textEdited.connect(lambda text: self.typing.emit(self.parse(text)))
         self.line.editingFinished.connect(self._finish)

@@ -41,6 +41,8 @@ def configure_plot(item: pg.PlotItem, title: str, x_label: str, y_label: str) ->
     item.setLabel("left", y_label)
     item.setMenuEnabled(False)
     item.hideButtons()
+    for side in ("left", "bottom"):
+        item.getAxis(side).enableAutoSIPrefix(False)  # "(x0.001)" in a label confuses more than it helps
 
 
 class CurvePlot(QWidget):
@@ -49,12 +51,13 @@ class CurvePlot(QWidget):
     curve_clicked = Signal(str)
 
     def __init__(self, title: str, y_label: str, x_label: str = "step", legend: bool = True,
-                 parent: QWidget | None = None) -> None:
+                 legend_corner: str = "top-right", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.widget = pg.PlotWidget()
         self.item: pg.PlotItem = self.widget.getPlotItem()
         configure_plot(self.item, title, x_label, y_label)
-        self.legend = self.item.addLegend(offset=(-8, 8), labelTextSize="8pt") if legend else None
+        offset = (-8, 8) if legend_corner == "top-right" else (-8, -8)
+        self.legend = self.item.addLegend(offset=offset, labelTextSize="8pt") if legend else None
         if self.legend is not None:
             self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
         self.curves: dict[str, pg.PlotDataItem] = {}

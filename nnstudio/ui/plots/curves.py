@@ -107,7 +107,7 @@ class MetricView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.score = CurvePlot("Score", "accuracy / R²")
+        self.score = CurvePlot("Score", "accuracy / R²", legend_corner="bottom-right")
         self.error = CurvePlot("Error", "RMSE / MAE")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -139,7 +139,7 @@ class MetricView(QWidget):
 
 class LearningRateView(CurvePlot):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Learning rate", "lr", parent=parent)
+        super().__init__("Learning rate", "lr", legend=False, parent=parent)
 
     def show_runs(self, runs: list[tuple[RunSeries, str]]) -> None:
         name = "step/lr" if any(run.has("step/lr") for run, _ in runs) else "epoch/lr"

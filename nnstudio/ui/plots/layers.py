@@ -37,6 +37,15 @@ def draw_layer_curves(plot: CurvePlot, runs: Runs, kind: str, suffix_key: str = 
     plot.remove_missing(keep)
 
 
+def cell_span(positions: np.ndarray) -> tuple[float, float]:
+    """The x range of heatmap columns centred on evenly spaced positions."""
+    if len(positions) == 0:
+        return 0.0, 1.0
+    first, last = float(positions[0]), float(positions[-1])
+    half = (last - first) / (len(positions) - 1) / 2 if len(positions) > 1 and last > first else 0.5
+    return first - half, last + half
+
+
 class LayerChooser(QWidget):
     """A labelled combo box of layers; `chosen(node_id)` fires when the user picks one."""
 
@@ -83,10 +92,10 @@ class GradientView(QSplitter):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
-        self.lines = CurvePlot("Gradient norm per layer", "‖grad‖")
+        self.lines = CurvePlot("Gradient norm per layer", "gradient norm")
         self.lines.item.setLogMode(y=True)
         self.lines.curve_clicked.connect(lambda key: self.node_clicked.emit(key.split("|")[0]))
-        self.heatmap = Heatmap("Gradient norm: layer × step", "step", "", bar_label="log10 ‖grad‖")
+        self.heatmap = Heatmap("Gradient norm: layer × step", "step", "", bar_label="log10 gradient norm")
         self.addWidget(self.lines)
         self.addWidget(self.heatmap)
         self._rows: list[str] = []
@@ -116,8 +125,7 @@ class GradientView(QSplitter):
             if len(series) == length:
                 steps = series.x
         values[~np.isfinite(values)] = np.nan
-        span = (float(steps[0]), float(steps[-1]) if length > 1 else float(steps[0]) + 1.0)
-        self.heatmap.set_image(values, span, (0.0, float(len(layers))))
+        self.heatmap.set_image(values, cell_span(steps), (0.0, float(len(layers))))
         self.heatmap.set_row_labels([run.layer_name(n) for n in layers])
 
     def highlight(self, node_ids: list[str]) -> None:
@@ -187,9 +195,8 @@ class ActivationView(QWidget):
         self._token = token
         image, lo, hi = resample_histograms(snapshots)
         if len(snapshots):
-            first, last = snapshots[0].step, snapshots[-1].step
-            span = (float(first), float(last) if last > first else float(first) + 1.0)
-            self.heatmap.set_image(np.log1p(image), span, (lo, hi))
+            steps = np.array([s.step for s in snapshots], dtype=np.float64)
+            self.heatmap.set_image(np.log1p(image), cell_span(steps), (lo, hi))
             self.heatmap.item.setTitle(f"Activation histogram over time: {run.layer_name(node_id)}", size="10pt")
         else:
             self.heatmap.set_image(np.zeros((0, 0)), (0, 1), (0, 1))

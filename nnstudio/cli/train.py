@@ -1,0 +1,222 @@
+"""`nnstudio train` and `nnstudio evaluate`: the training engine from the command line.
+
+Exit codes: 0 training finished; 1 training failed (e.g. a non-finite loss); 2 bad input (settings, data,
+file or checkpoint), reported as one line naming the place; 130 stopped by Ctrl-C after saving a checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from nnstudio.cli.common import CliError, open_project
+from nnstudio.io.project_file import save
+from nnstudio.model.project import Project
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser("train", help="train a project's graph on its dataset")
+    train.add_argument("file", help="a .nnstudio file, or example:NAME")
+    train.add_argument("--epochs", type=int, help="override training.epochs")
+    train.add_argument("--batch-size", type=int, help="override training.batch_size")
+    train.add_argument("--lr", type=float, help="override training.optimizer.lr")
+    train.add_argument("--device", help="override training.device (auto, cpu, cuda, mps)")
+    train.add_argument("--seed", type=int, help="override training.seed")
+    train.add_argument("--out", help="output folder for checkpoints (default: runs/<project name>)")
+    train.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint folder")
+    train.add_argument("--metrics", metavar="FILE", help="write every logged record as JSON lines")
+    train.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    train.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    train.set_defaults(func=run_train)
+
+    evaluate = subparsers.add_parser("evaluate", help="score a checkpoint on the test (or validation) split")
+    evaluate.add_argument("file", help="a .nnstudio file, or example:NAME")
+    evaluate.add_argument("--checkpoint", required=True, help="a checkpoint folder or weights file")
+    evaluate.add_argument("--split", choices=("auto", "test", "val", "train"), default="auto",
+                          help="which split to score (auto: test, else validation)")
+    evaluate.add_argument("--device", help="override training.device")
+    evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
+    evaluate.set_defaults(func=run_evaluate)
+
+
+class Progress:
+    """A tqdm bar with loss and ETA on a terminal (when tqdm is installed); one plain line per epoch otherwise."""
+
+    def __init__(self, trainer, stream: TextIO) -> None:
+        from nnstudio.training import Event
+
+        self.trainer, self.stream, self.bar = trainer, stream, None
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            tqdm = None
+        self._tqdm = tqdm if stream.isatty() else None
+        inst = trainer.settings.instrumentation
+        trainer.on(Event.STARTED, self._started)
+        if self._tqdm is not None:
+            trainer.on(Event.STEP, self._step, every=inst.loss_every if inst.enabled else 10)
+        trainer.on(Event.EPOCH_ENDED, self._epoch)
+
+    def _started(self, info) -> None:
+        t = self.trainer
+        self.total = t.settings.epochs * t.steps_per_epoch
+        self.first_step = info.step
+        if self._tqdm is not None:
+            self.bar = self._tqdm(total=self.total, initial=info.step, unit="step", file=self.stream,
+                                  dynamic_ncols=True, desc=f"epoch {info.epoch + 1}")
+
+    def _step(self, info) -> None:
+        self.bar.update(info.step - self.bar.n)
+        if info.loss is not None:
+            self.bar.set_postfix(loss=f"{info.loss:.4g}", refresh=False)
+
+    def _epoch(self, info) -> None:
+        shown = {k: v for k, v in info.metrics.items() if k != "lr" and v is not None}
+        if self.bar is not None:
+            self.bar.update(info.step - self.bar.n)
+            self.bar.set_description(f"epoch {info.epoch}")
+            self.bar.set_postfix({k: f"{v:.4g}" for k, v in shown.items()})
+            return
+        seconds = self.trainer.state.session_seconds()
+        done = info.step - self.first_step
+        eta = seconds / done * (self.total - info.step) if done else 0.0
+        values = "  ".join(f"{k} {v:.4g}" for k, v in shown.items())
+        print(f"epoch {info.epoch}/{self.trainer.settings.epochs}  {values}  eta {eta:.0f}s", file=self.stream,
+              flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _base_dir(file: str) -> Path | None:
+    return None if file.startswith("example:") else Path(file).resolve().parent
+
+
+def _prepare(args: argparse.Namespace, project: Project):
+    from nnstudio.training import TrainingInputError, prepare, with_overrides
+
+    project.training = with_overrides(project.training, epochs=getattr(args, "epochs", None),
+                                      batch_size=getattr(args, "batch_size", None), lr=getattr(args, "lr", None),
+                                      device=args.device, seed=getattr(args, "seed", None))
+    try:
+        job = prepare(project, _base_dir(args.file))
+    except TrainingInputError as exc:
+        raise CliError(str(exc)) from None
+    for warning in job.warnings:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return job
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from nnstudio.training import CheckpointError, Status, Trainer, load_checkpoint
+
+    if args.threads is not None:
+        from nnstudio.training.threads import configure_torch
+
+        configure_torch(args.threads, leave_for_gui=False)
+    project = open_project(args.file)
+    job = _prepare(args, project)
+    out = Path(args.out) if args.out else Path("runs") / (Path(args.file.removeprefix("example:")).stem or "run")
+    trainer = Trainer(job, out, writer=lambda folder: save(project, folder / "project.nnstudio"))
+    if args.resume:
+        try:
+            trainer.restore(load_checkpoint(args.resume))
+        except CheckpointError as exc:
+            raise CliError(str(exc)) from None
+    progress = Progress(trainer, sys.stderr)
+    with _metrics_file(args.metrics) as stream, _stop_on_ctrl_c(trainer):
+        if stream is not None:
+            from nnstudio.metrics import JsonLinesWriter
+
+            trainer.history.subscribe(JsonLinesWriter(stream))
+        result = trainer.run()
+    progress.close()
+    if result.status is Status.FAILED:
+        print(f"nnstudio train: training failed: {result.message}", file=sys.stderr)
+        return 1
+    _print_result(result, args.json, sys.stdout)
+    return 130 if result.status is Status.STOPPED else 0
+
+
+@contextlib.contextmanager
+def _metrics_file(path: str | None) -> Iterator[TextIO | None]:
+    if path is None:
+        yield None
+        return
+    try:
+        stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed below, after the run
+    except OSError as exc:
+        raise CliError(f"{path}: cannot write metrics ({exc.strerror or exc})") from None
+    with stream:
+        yield stream
+
+
+@contextlib.contextmanager
+def _stop_on_ctrl_c(trainer) -> Iterator[None]:
+    """First Ctrl-C: stop at the next step boundary and save a checkpoint. Second: abort at once."""
+
+    def handler(signum: int, frame: Any) -> None:
+        print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+        trainer.request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _print_result(result, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        from nnstudio.metrics import clean_json
+
+        print(json.dumps(clean_json({
+            "status": result.status.value, "message": result.message, "epochs": result.epochs,
+            "step": result.step, "metrics": result.metrics, "best": result.best,
+            "checkpoint": str(result.checkpoint) if result.checkpoint else None}), indent=2), file=out)
+        return
+    print(f"{result.message} after {result.epochs} epoch(s), {result.step} steps", file=out)
+    for key, value in result.metrics.items():
+        print(f"  {key:<16} {value:.6g}" if isinstance(value, float) else f"  {key:<16} {value}", file=out)
+    if result.best:
+        print(f"  best {result.best['metric']} {result.best['value']:.6g} at epoch {result.best['epoch']}",
+              file=out)
+    if result.checkpoint:
+        print(f"checkpoint: {result.checkpoint}", file=out)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from nnstudio.compile.weights import WeightsError, load_weights
+    from nnstudio.training.evaluation import evaluate_job
+
+    project = open_project(args.file)
+    job = _prepare(args, project)
+    if not Path(args.checkpoint).exists():
+        raise CliError(f"{args.checkpoint}: no such checkpoint")
+    try:
+        load_weights(job.compiled.module, args.checkpoint, strict=True)
+    except WeightsError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        report = evaluate_job(job, args.split)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        from nnstudio.metrics import clean_json
+
+        print(json.dumps(clean_json(report.to_json()), indent=2))
+    else:
+        print(report.text())
+    return 0

@@ -1,0 +1,121 @@
+"""Open an nnstudio bundle (.zip) without running anything from it.
+
+Only the project (JSON), the weights (safetensors) and the JSON records are read; the TorchScript,
+torch.export and ONNX files inside are for other tools and are never loaded here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors
+
+from nnstudio.compile import CompiledModel, build_module
+from nnstudio.compile.weights import check_weights
+from nnstudio.io.project_file import MAX_FILE_BYTES, loads
+from nnstudio.io.reader import ProjectFileError
+from nnstudio.model.project import Project
+
+BUNDLE_FORMAT = "nnstudio.bundle"
+BUNDLE_VERSION = 1
+MANIFEST = "manifest.json"
+PROJECT = "project.nnstudio"
+WEIGHTS = "model.safetensors"
+HISTORY = "history.json"
+ENVIRONMENT = "environment.json"
+MAX_JSON_BYTES = 64 * 2**20
+MAX_WEIGHTS_BYTES = 8 * 2**30
+
+
+class BundleError(Exception):
+    """A bundle that cannot be opened; the message names the archive and the member at fault."""
+
+
+@dataclass
+class Bundle:
+    path: Path
+    manifest: dict[str, Any]
+    project: Project
+    state: dict[str, torch.Tensor]
+    history: Any | None = None
+    environment: dict[str, Any] = field(default_factory=dict)
+
+    def compiled(self) -> CompiledModel:
+        """The project compiled with the bundle's weights loaded (they must match exactly)."""
+        compiled = build_module(self.project)
+        report = check_weights(compiled.module, self.state)
+        if not report.ok:
+            raise BundleError(f"{self.path}: the weights do not match the project's graph: {report.describe()}")
+        compiled.module.load_state_dict(self.state)
+        return compiled
+
+
+def open_bundle(path: str | os.PathLike[str]) -> Bundle:
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            reader = _Reader(path, archive)
+            manifest = reader.json(MANIFEST, required=True)
+            if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+                raise BundleError(f"{path}: not an nnstudio bundle ({MANIFEST} does not say {BUNDLE_FORMAT!r})")
+            if int(manifest.get("version", 0)) > BUNDLE_VERSION:
+                raise BundleError(f"{path}: bundle version {manifest.get('version')} is newer than this nnstudio "
+                                  f"reads ({BUNDLE_VERSION}); update nnstudio")
+            project = reader.project()
+            state = reader.weights()
+            environment = reader.json(ENVIRONMENT) or {}
+            return Bundle(path, manifest, project, state, reader.json(HISTORY), environment)
+    except FileNotFoundError:
+        raise BundleError(f"{path}: no such file") from None
+    except zipfile.BadZipFile:
+        raise BundleError(f"{path}: not a zip archive, so not an nnstudio bundle") from None
+    except OSError as exc:
+        raise BundleError(f"{path}: {exc.strerror or exc}") from None
+
+
+class _Reader:
+    def __init__(self, path: Path, archive: zipfile.ZipFile) -> None:
+        self.path = path
+        self.archive = archive
+
+    def read(self, name: str, limit: int, required: bool) -> bytes | None:
+        try:
+            info = self.archive.getinfo(name)
+        except KeyError:
+            if required:
+                raise BundleError(f"{self.path}: the bundle has no {name}") from None
+            return None
+        if info.file_size > limit:
+            raise BundleError(f"{self.path}: {name} is {info.file_size / 2**20:.0f} MiB, over the "
+                              f"{limit // 2**20} MiB limit")
+        return self.archive.read(info)
+
+    def json(self, name: str, required: bool = False) -> Any | None:
+        data = self.read(name, MAX_JSON_BYTES, required)
+        if data is None:
+            return None
+        try:
+            return json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise BundleError(f"{self.path}: {name} is not valid JSON ({exc})") from None
+
+    def project(self) -> Project:
+        data = self.read(PROJECT, MAX_FILE_BYTES, True)
+        try:
+            return loads(data)
+        except ProjectFileError as exc:
+            raise BundleError(f"{self.path}: {PROJECT}: {exc}") from None
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        data = self.read(WEIGHTS, MAX_WEIGHTS_BYTES, True)
+        try:
+            return load_safetensors(data)
+        except (SafetensorError, ValueError) as exc:
+            raise BundleError(f"{self.path}: {WEIGHTS} is not a readable safetensors file ({exc})") from None

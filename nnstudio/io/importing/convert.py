@@ -1,0 +1,246 @@
+"""Turn a user's nn.Module into an editable nnstudio project, with its weights, checked for equality.
+
+The model is traced with torch.fx (catalogue module classes stay leaves), shapes are recorded on a
+sample batch, and each fx node becomes a catalogue layer: module calls through the catalogue's
+own builders (see modules.py and patterns.py), functions and tensor methods through converters
+(functions.py). Anything without a layer is refused, naming the fx node and its source line. The
+result is compiled, given the model's weights and compared with the original on a fresh batch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from nnstudio.analysis.layout import auto_layout
+from nnstudio.analysis.validate import analyze
+from nnstudio.io.importing.functions import Converted, Refused, convert_call, is_helper
+from nnstudio.io.importing.modules import fit, free_choices, layer_classes, specs_for
+from nnstudio.io.importing.patterns import emit_pattern, match_module
+from nnstudio.io.importing.source import ImportModelError
+from nnstudio.layers.registry import Registry, default_registry
+from nnstudio.layers.spec import Inputs, TensorType
+from nnstudio.model.graph import Endpoint, Node, new_id
+from nnstudio.model.project import Project
+
+DTYPES = {torch.float32: "float32", torch.int64: "int64"}
+_TORCH_DIR = str(Path(torch.__file__).parent)  # frames inside torch are fx's own, not the user's
+InputSpec = tuple[tuple[int, ...], str]  # shape without the batch dim, dtype
+
+
+class _Tracer(fx.Tracer):
+    def __init__(self, leaves: set[type]) -> None:
+        super().__init__()
+        self.leaves = leaves
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        return type(m) in self.leaves or super().is_leaf_module(m, module_qualified_name)
+
+
+@dataclass
+class Imported:
+    """One nnstudio node made from user code."""
+
+    node_id: str
+    output: fx.Node  # the user fx node whose value this node produces
+    module: str | None = None  # the user submodule whose weights it takes
+
+
+@dataclass
+class Conversion:
+    gm: fx.GraphModule
+    registry: Registry
+    project: Project = field(default_factory=Project)
+    values: dict[fx.Node, str] = field(default_factory=dict)  # user fx node -> nnstudio node id
+    covered: set[fx.Node] = field(default_factory=set)
+    helpers_used: set[fx.Node] = field(default_factory=set)
+    layers: list[Imported] = field(default_factory=list)
+
+
+def where(node: fx.Node) -> str:
+    """'fx node conv1 (model.py:23: x = self.conv1(x))', from the stack trace fx recorded."""
+    trace = node.meta.get("stack_trace") or ""
+    frames = [f for f in re.findall(r'File "([^"]+)", line (\d+), in \w+\n\s*(.+)', trace)
+              if not f[0].startswith(_TORCH_DIR)]
+    if frames:
+        path, line, code = frames[-1]
+        return f"fx node {node.name!r} ({Path(path).name}:{line}: {code.strip()})"
+    return f"fx node {node.name!r} ({node.op} {getattr(node.target, '__name__', node.target)})"
+
+
+def trace(model: nn.Module, registry: Registry) -> fx.GraphModule:
+    tracer = _Tracer(layer_classes(registry))
+    try:
+        graph = tracer.trace(model)
+    except Exception as exc:  # control flow on tensor values, unsupported Python: fx says which
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportModelError(f"torch.fx cannot trace {type(model).__name__}: {first}") from None
+    gm = fx.GraphModule(tracer.root, graph, class_name=type(model).__name__)
+    gm.graph.eliminate_dead_code()
+    gm.recompile()
+    return gm
+
+
+def tensor_type(node: fx.Node) -> TensorType:
+    meta = node.meta.get("tensor_meta")
+    if meta is None or not hasattr(meta, "shape"):
+        raise ImportModelError(f"{where(node)}: its value is not a single tensor")
+    if meta.dtype not in DTYPES:
+        raise ImportModelError(f"{where(node)}: dtype {meta.dtype} is not supported (float32 or int64 only)")
+    return TensorType(tuple(int(d) for d in meta.shape[1:]), DTYPES[meta.dtype])
+
+
+def propagate(gm: fx.GraphModule, inputs: tuple[torch.Tensor, ...]) -> None:
+    try:
+        with torch.no_grad():
+            ShapeProp(gm).propagate(*inputs)
+    except Exception as exc:  # the model fails on inputs of the given shape
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ImportModelError(f"the model fails on inputs of the given shape: {type(exc).__name__}: {first}; "
+                               "check --input-shape") from None
+
+
+def convert(gm: fx.GraphModule, registry: Registry | None = None) -> Conversion:
+    """Build the project from a traced graph whose nodes carry shapes (see propagate)."""
+    conv = Conversion(gm, registry or default_registry())
+    outputs: list[fx.Node] = []
+    for node in gm.graph.nodes:
+        if node in conv.covered:
+            continue
+        if node.op == "placeholder":
+            t = tensor_type(node)
+            _add(conv, "Input", {"shape": list(t.shape), "dtype": t.dtype}, {}, node, [node], str(node.target))
+        elif node.op == "output":
+            outputs = _flatten_outputs(node.args[0], node)
+        elif node.op == "get_attr":
+            raise ImportModelError(f"{where(node)}: reads the tensor self.{node.target} directly; nnstudio layers "
+                                   "own their weights, so wrap it in a module the catalogue knows")
+        elif is_helper(node):
+            continue
+        elif node.op == "call_module":
+            _convert_module(conv, node)
+        else:
+            try:
+                converted = convert_call(node)
+            except Refused as exc:
+                raise ImportModelError(f"cannot import {where(node)}: {exc}") from None
+            _add_converted(conv, converted, node)
+    _check_helpers(conv)
+    for index, value in enumerate(outputs):
+        name = "output" if index == 0 else f"output_{index}"
+        _add(conv, "Output", {}, {"in": [value]}, None, [], name)
+    _layout(conv.project)
+    problems = analyze(conv.project.graph, conv.registry).errors
+    if problems:
+        raise ImportModelError("the imported graph is not valid: " + "; ".join(d.message for d in problems[:5]))
+    return conv
+
+
+def _flatten_outputs(value: Any, node: fx.Node) -> list[fx.Node]:
+    if isinstance(value, fx.Node):
+        return [value]
+    if isinstance(value, (tuple, list)):
+        return [item for part in value for item in _flatten_outputs(part, node)]
+    raise ImportModelError(f"the model returns {type(value).__name__}; nnstudio models return tensors "
+                           "(one, or a tuple of them)")
+
+
+def _add(conv: Conversion, layer: str, params: dict[str, Any], inputs: dict[str, list[fx.Node]],
+         output: fx.Node | None, covered: list[fx.Node], name: str, module: str | None = None,
+         at: fx.Node | None = None) -> str:
+    spec = conv.registry.get(layer)
+    place = where(at) if at is not None else name
+    if spec is None:
+        raise ImportModelError(f"cannot import {place}: this nnstudio has no {layer} layer")
+    resolved, problems = spec.resolve_params(params)
+    if problems:
+        details = "; ".join(f"{p}: {m}" for p, m in problems)
+        raise ImportModelError(f"cannot import {place} as {layer}: {details}")
+    graph = conv.project.graph
+    node = Node(new_id(), spec.type, graph.unique_name(name), resolved)
+    graph.add_node(node)
+    for port, sources in inputs.items():
+        for source in sources:
+            if source not in conv.values:
+                raise ImportModelError(f"cannot import {place}: it uses {where(source)}, whose value no "
+                                       "nnstudio node produces")
+            graph.connect(Endpoint(conv.values[source], "out"), Endpoint(node.id, port))
+    if output is not None:
+        conv.values[output] = node.id
+        conv.layers.append(Imported(node.id, output, module))
+    conv.covered.update(covered)
+    return node.id
+
+
+def _add_converted(conv: Conversion, converted: Converted, node: fx.Node) -> None:
+    conv.helpers_used.update(converted.helpers)
+    _add(conv, converted.type, converted.params, converted.inputs, node, [node], node.name, at=node)
+
+
+def _types_for(spec: Any, node: fx.Node) -> Inputs:
+    tensors = [a for a in node.args if isinstance(a, fx.Node)]
+    if not tensors:
+        raise ImportModelError(f"cannot import {where(node)}: the module is called without a tensor")
+    ports = {}
+    for index, port in enumerate(spec.inputs):
+        ports[port.name] = [tensor_type(tensors[min(index, len(tensors) - 1)])]
+    return Inputs(ports)
+
+
+def _convert_module(conv: Conversion, node: fx.Node) -> None:
+    module = conv.gm.get_submodule(str(node.target))
+    specs = specs_for(module, conv.registry)
+    if not specs:
+        raise ImportModelError(f"cannot import {where(node)}: {type(module).__module__}.{type(module).__qualname__} "
+                               "has no nnstudio layer")
+    reasons = []
+    for spec in specs:
+        types = _types_for(spec, node)
+        fitted, differing = fit(module, spec, types)
+        if fitted is None:
+            shown = ", ".join(key.strip(".:") for key in differing[:4] if not key.startswith("<"))
+            reasons.append(f"{spec.type} cannot rebuild it exactly (differs in {shown or 'its arguments'})")
+            continue
+        for params in free_choices(fitted, types, module):
+            resolved = spec.resolve_params(params)[0]
+            pattern = emit_pattern(spec, resolved, types)
+            if pattern is None or pattern.modules != 1:
+                continue
+            found = match_module(pattern, node)
+            if found is not None:
+                _add(conv, spec.type, resolved, found.inputs, found.output, found.covered, node.name,
+                     module=str(node.target), at=node)
+                return
+        reasons.append(f"{spec.type} is used differently (nnstudio computes "
+                       f"{_pattern_text(spec, fitted.params, types)})")
+    raise ImportModelError(f"cannot import {where(node)}: " + "; ".join(reasons))
+
+
+def _pattern_text(spec: Any, params: dict[str, Any], types: Inputs) -> str:
+    pattern = emit_pattern(spec, spec.resolve_params(params)[0], types)
+    if pattern is None:
+        return "something else"
+    graph = pattern.result.graph
+    graph.output(pattern.result)
+    lines = [line.strip() for line in graph.python_code("self").src.splitlines()[2:] if line.strip()]
+    return "; ".join(lines)
+
+
+def _check_helpers(conv: Conversion) -> None:
+    for node in conv.gm.graph.nodes:
+        if is_helper(node) and node.users and node not in conv.helpers_used:
+            user = next(iter(node.users))
+            raise ImportModelError(f"cannot import {where(user)}: it uses the size {where(node)} in a way "
+                                   "no nnstudio layer expresses (only reshaping by the batch size is)")
+
+
+def _layout(project: Project) -> None:
+    for node_id, position in auto_layout(project.graph).items():
+        project.graph.move_node(node_id, position)

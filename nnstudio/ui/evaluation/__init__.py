@@ -1,0 +1,1 @@
+"""After training: how a run's model does on held-out data."""

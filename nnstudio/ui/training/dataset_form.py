@@ -1,0 +1,195 @@
+"""The dataset chooser and its params, generated from the catalogue's ParamSpecs.
+
+Choosing another dataset replaces the section with that dataset's defaults (its params differ); every
+other change sets one key. Path params get a Browse button. All changes are undoable commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from nnstudio.analysis.diagnostics import Diagnostic
+from nnstudio.layers.params import ParamSpec, ParamValueError, float_param
+from nnstudio.training.data import DATASETS, DEFAULT_DATASET, DatasetSpec
+from nnstudio.training.data.base import GROUPS
+from nnstudio.training.data.catalogue import fractions
+from nnstudio.training.data.splits import MAX_HELD_OUT
+from nnstudio.ui.commands import SetSectionCommand
+from nnstudio.ui.document import Document
+from nnstudio.ui.inspector import ParamForm
+from nnstudio.ui.training.commands import push_setting
+
+FOLDER_PARAMS = {("image_folder", "path")}
+
+
+def fraction_specs(spec: DatasetSpec) -> list[ParamSpec]:
+    return [
+        float_param("val_fraction", spec.val_fraction, "Share of the samples held out to validate on after every "
+                    "epoch (never trained on).", 0.0, MAX_HELD_OUT),
+        float_param("test_fraction", spec.test_fraction, "Share held out for the final test, scored once the run "
+                    "ends.", 0.0, MAX_HELD_OUT),
+    ]
+
+
+def param_values(spec: DatasetSpec, params: Any) -> dict[str, Any]:
+    """The dataset's defaults overlaid with the section's legal values (illegal ones show the default)."""
+    values = spec.defaults()
+    for param in spec.params:
+        if isinstance(params, dict) and param.name in params:
+            try:
+                values[param.name] = param.coerce(params[param.name])
+            except ParamValueError:
+                pass
+    return values
+
+
+class DatasetEditor(QWidget):
+    """Dataset choice, its params, and the validation/test fractions of the document's dataset section."""
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.locked = False
+        self.choice = QComboBox()
+        self.choice.setObjectName("dataset_choice")
+        for group in GROUPS:
+            specs = [s for s in DATASETS.values() if s.group == group]
+            if not specs:
+                continue
+            if self.choice.count():
+                self.choice.insertSeparator(self.choice.count())
+            for spec in specs:
+                self.choice.addItem(f"{spec.title}  ({group.lower()})", spec.name)
+                self.choice.setItemData(self.choice.count() - 1, spec.summary, 3)  # ToolTipRole
+        self.choice.activated.connect(self._on_choice)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("color: #555;")
+        self.params_host = QVBoxLayout()
+        self.params_host.setContentsMargins(0, 0, 0, 0)
+        self.params: ParamForm | None = None
+        self.fractions: ParamForm | None = None
+        self.browse: list[QPushButton] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.choice)
+        layout.addWidget(self.summary)
+        layout.addLayout(self.params_host)
+        self._shown: str | None = None
+        self.refresh()
+
+    def set_document(self, document: Document) -> None:
+        self.document = document
+        self.refresh()
+
+    @property
+    def section(self) -> dict[str, Any]:
+        dataset = self.document.project.dataset
+        return dataset if isinstance(dataset, dict) else {}
+
+    def current_spec(self) -> DatasetSpec:
+        name = self.section.get("name")
+        return DATASETS.get(name) if isinstance(name, str) and name in DATASETS else DATASETS[DEFAULT_DATASET]
+
+    def refresh(self) -> None:
+        """Show the document's dataset section (after undo, redo, or another document)."""
+        spec = self.current_spec()
+        index = self.choice.findData(spec.name)
+        self.choice.setCurrentIndex(index)
+        self.summary.setText(spec.summary if self.section.get("name") else
+                             f"No dataset chosen yet; pick one above ({spec.title} is shown as a suggestion).")
+        if self._shown != spec.name:
+            self._rebuild(spec)
+        self.params.set_values(param_values(spec, self.section.get("params")))
+        val, test = fractions(self.section, spec) if self._fractions_ok() else (spec.val_fraction,
+                                                                                  spec.test_fraction)
+        self.fractions.set_values({"val_fraction": val, "test_fraction": test})
+
+    def _fractions_ok(self) -> bool:
+        return all(isinstance(self.section.get(k, 0.0), (int, float)) for k in ("val_fraction", "test_fraction"))
+
+    def _rebuild(self, spec: DatasetSpec) -> None:
+        for widget in [self.params, self.fractions, *self.browse]:
+            if widget is not None:
+                self.params_host.removeWidget(widget)
+                widget.deleteLater()
+        self.browse = []
+        self.params = ParamForm(spec.params, spec.defaults(), self._param_changed)
+        self.fractions = ParamForm(fraction_specs(spec), {}, self._fraction_changed)
+        self.params_host.addWidget(self.params)
+        for name in spec.path_params:
+            button = QPushButton(f"Browse for {spec.param(name).title.lower()}…")
+            button.clicked.connect(lambda _=False, n=name: self._browse(n))
+            self.browse.append(button)
+            self.params_host.addWidget(button)
+        self.params_host.addWidget(self.fractions)
+        self._shown = spec.name
+        self.set_locked(self.locked)
+
+    # --- edits -------------------------------------------------------------------------------
+    def _refusal(self) -> str | None:
+        return "training is running; stop it to change the dataset" if self.locked else None
+
+    def _ensure_named(self) -> None:
+        """Editing a param of the suggested dataset first makes that choice explicit."""
+        if not self.section.get("name"):
+            self.document.push(SetSectionCommand(self.document, "dataset", {"name": self.current_spec().name}))
+
+    def _on_choice(self, index: int) -> None:
+        name = self.choice.itemData(index)
+        if self.locked or name is None:
+            self.refresh()
+            return
+        if name != self.section.get("name"):
+            self.document.push(SetSectionCommand(self.document, "dataset", {"name": name}))
+
+    def _param_changed(self, name: str, value: Any) -> str | None:
+        refused = self._refusal()
+        if refused:
+            return refused
+        self._ensure_named()
+        push_setting(self.document, "dataset", ("params", name), value)
+        return None
+
+    def _fraction_changed(self, name: str, value: Any) -> str | None:
+        refused = self._refusal()
+        if refused:
+            return refused
+        self._ensure_named()
+        push_setting(self.document, "dataset", (name,), value)
+        return None
+
+    def _browse(self, name: str) -> None:
+        spec = self.current_spec()
+        base = self.document.path.parent if self.document.path else Path.home()
+        if (spec.name, name) in FOLDER_PARAMS:
+            chosen = QFileDialog.getExistingDirectory(self, spec.param(name).title, str(base))
+        else:
+            chosen, _ = QFileDialog.getOpenFileName(self, spec.param(name).title, str(base))
+        if chosen:
+            path = Path(chosen)
+            if self.document.path is not None and path.is_relative_to(self.document.path.parent):
+                path = path.relative_to(self.document.path.parent)  # projects stay movable with their data
+            self._param_changed(name, str(path))
+
+    def set_locked(self, locked: bool) -> None:
+        self.locked = locked
+        self.choice.setEnabled(not locked)
+        for widget in [self.params, self.fractions, *self.browse]:
+            if widget is not None:
+                widget.setEnabled(not locked)
+
+    def show_problems(self, diagnostics: list[Diagnostic]) -> None:
+        """Put dataset problems (param="dataset.params.x" or "dataset.x") under their fields."""
+        for form in (self.params, self.fractions):
+            form.clear_problems()
+        for diagnostic in diagnostics:
+            place = diagnostic.param or ""
+            message = diagnostic.message.split(": ", 1)[-1]
+            if place.startswith("dataset.params."):
+                self.params.set_problem(place.removeprefix("dataset.params."), message)
+            elif place in ("dataset.val_fraction", "dataset.test_fraction"):
+                self.fractions.set_problem(place.removeprefix("dataset."), message)

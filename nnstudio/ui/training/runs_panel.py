@@ -1,0 +1,136 @@
+"""The list of a project's runs, with what can be done to them: show, compare two, evaluate, load, resume, delete."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnstudio.ui.runs import RunRecord
+
+NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
+COLUMNS = ("Run", "Status", "Result", "Epochs", "Dataset", "Optimizer", "Started")
+
+
+def describe_settings(record: RunRecord) -> str:
+    optimizer = record.training.get("optimizer", {}) if isinstance(record.training, dict) else {}
+    if not isinstance(optimizer, dict):
+        return ""
+    name = optimizer.get("name", "adam")
+    lr = optimizer.get("lr")
+    return f"{name}, lr {lr:g}" if isinstance(lr, (int, float)) else str(name)
+
+
+class RunsPanel(QWidget):
+    show_requested = Signal(object)  # RunRecord
+    compare_requested = Signal(object, object)  # two RunRecords: solid and dashed
+    evaluate_requested = Signal(object)
+    load_requested = Signal(object)
+    resume_requested = Signal(object)
+    delete_requested = Signal(list)  # RunRecords
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.location = QLabel()
+        self.location.setWordWrap(True)
+        self.location.setStyleSheet("color: #555;")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.tree.itemDoubleClicked.connect(lambda *_: self._emit_one(self.show_requested))
+        self.buttons = {
+            "show": QPushButton("Show curves"),
+            "compare": QPushButton("Compare two"),
+            "evaluate": QPushButton("Evaluate"),
+            "load": QPushButton("Load weights into editor"),
+            "resume": QPushButton("Resume"),
+            "delete": QPushButton("Delete"),
+        }
+        tips = {
+            "show": "Draw this run's curves in the Live tab.",
+            "compare": "Select two runs: the first is drawn solid, the second dashed, on the same plots.",
+            "evaluate": "Score the run's best weights on its held-out data.",
+            "load": "Use the run's weights for the model in the editor (matched by layer name).",
+            "resume": "Continue a stopped run from its last checkpoint, optimizer state included.",
+            "delete": "Delete the run's folder: settings, curves and checkpoints.",
+        }
+        row = QHBoxLayout()
+        for key, button in self.buttons.items():
+            button.setToolTip(tips[key])
+            button.setObjectName(f"runs_{key}")
+            row.addWidget(button)
+        row.addStretch(1)
+        self.buttons["show"].clicked.connect(lambda: self._emit_one(self.show_requested))
+        self.buttons["evaluate"].clicked.connect(lambda: self._emit_one(self.evaluate_requested))
+        self.buttons["load"].clicked.connect(lambda: self._emit_one(self.load_requested))
+        self.buttons["resume"].clicked.connect(lambda: self._emit_one(self.resume_requested))
+        self.buttons["compare"].clicked.connect(self._emit_compare)
+        self.buttons["delete"].clicked.connect(lambda: self.delete_requested.emit(self.selected()))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.location)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(row)
+        self.records: dict[int, RunRecord] = {}
+        self.active: int | None = None
+        self._update_buttons()
+
+    def show_runs(self, records: list[RunRecord], active: int | None, location: str) -> None:
+        selected = {r.number for r in self.selected()}
+        self.records = {r.number: r for r in records}
+        self.active = active
+        self.location.setText(location)
+        self.tree.clear()
+        for record in reversed(records):  # newest first
+            status = "training…" if record.number == active else record.status
+            item = QTreeWidgetItem([record.name, status, record.headline(), str(record.epochs),
+                                    str(record.dataset.get("name", "")) if isinstance(record.dataset, dict) else "",
+                                    describe_settings(record), record.created])
+            item.setData(0, NUMBER_ROLE, record.number)
+            if record.message:
+                item.setToolTip(1, record.message)
+                item.setToolTip(2, record.message)
+            self.tree.addTopLevelItem(item)
+            item.setSelected(record.number in selected)
+        for column in range(len(COLUMNS)):
+            self.tree.resizeColumnToContents(column)
+        self._update_buttons()
+
+    def selected(self) -> list[RunRecord]:
+        numbers = [item.data(0, NUMBER_ROLE) for item in self.tree.selectedItems()]
+        return sorted((self.records[n] for n in numbers if n in self.records), key=lambda r: r.number)
+
+    def select(self, numbers: list[int]) -> None:
+        for index in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(index)
+            item.setSelected(item.data(0, NUMBER_ROLE) in numbers)
+
+    def _emit_one(self, signal) -> None:
+        chosen = self.selected()
+        if len(chosen) == 1:
+            signal.emit(chosen[0])
+
+    def _emit_compare(self) -> None:
+        chosen = self.selected()
+        if len(chosen) == 2:
+            self.compare_requested.emit(chosen[1], chosen[0])  # the newer run solid, the older dashed
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected()
+        one = chosen[0] if len(chosen) == 1 else None
+        idle = one is not None and one.number != self.active
+        self.buttons["show"].setEnabled(one is not None)
+        self.buttons["compare"].setEnabled(len(chosen) == 2)
+        self.buttons["evaluate"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
+        self.buttons["load"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
+        self.buttons["resume"].setEnabled(idle and one.resumable and self.active is None)
+        self.buttons["delete"].setEnabled(bool(chosen) and all(r.number != self.active for r in chosen))
