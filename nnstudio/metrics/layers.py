@@ -109,12 +109,13 @@ class ActivationProbe:
         return dict(zip(keys, rows_to_summaries(rows)))
 
 
-def weight_summaries(groups: Mapping[str, list[nn.Parameter]], bins: int) -> dict[str, TensorSummary]:
-    """One histogram per node over all of its parameters."""
+def weight_summaries(groups: Mapping[str, list[nn.Parameter]], bins: int,
+                     finite: bool = False) -> dict[str, TensorSummary]:
+    """One histogram per node over all of its parameters; `finite` when they are known to be finite."""
     if not groups:
         return {}
     keys = list(groups)
     with torch.no_grad():
-        rows = torch.stack([summary_row(torch.cat([p.detach().reshape(-1).float() for p in groups[key]]), bins)
+        rows = torch.stack([summary_row(torch.cat([p.detach().reshape(-1) for p in groups[key]]), bins, finite)
                             for key in keys])
     return dict(zip(keys, rows_to_summaries(rows)))

@@ -33,31 +33,26 @@ class TensorSummary:
         }
 
 
-def summary_row(tensor: torch.Tensor, bins: int) -> torch.Tensor:
-    """The summary of one tensor as a device tensor of length HEAD + bins. Never syncs with the host."""
+def summary_row(tensor: torch.Tensor, bins: int, finite: bool = False) -> torch.Tensor:
+    """The summary of one tensor as a device tensor of length HEAD + bins, in about ten device ops.
+
+    Non-finite entries are counted, then left out of the other fields. `finite=True` skips that check for
+    tensors known to be finite (weights that were just checked).
+    """
     flat = tensor.detach().reshape(-1).float()
-    if flat.numel() == 0:
+    count = flat.numel()
+    if count == 0:
         return torch.zeros(HEAD + bins, device=flat.device)
-    finite = torch.isfinite(flat)
-    nonfinite = 1.0 - finite.float().mean()
-    clean = torch.where(finite, flat, torch.zeros((), device=flat.device))
-    mean = clean.mean()
-    std = clean.std(correction=0)
-    zeros = (flat == 0).float().mean()
+    if finite:
+        clean, nonfinite = flat, torch.zeros((), device=flat.device)
+    else:
+        clean = torch.nan_to_num(flat, nan=0.0, posinf=0.0, neginf=0.0)
+        nonfinite = (~torch.isfinite(flat)).sum() / count
+    std, mean = torch.std_mean(clean, correction=0)
+    zeros = 1.0 - torch.count_nonzero(flat) / count
     lo, hi = torch.aminmax(clean)
-    same = lo == hi
-    lo = torch.where(same, lo - 1, lo)
-    hi = torch.where(same, hi + 1, hi)
-    counts = _histogram(clean, bins, lo, hi)
-    head = torch.stack([mean, std, zeros, nonfinite, lo, hi])
-    return torch.cat([head, counts])
-
-
-def _histogram(values: torch.Tensor, bins: int, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
-    """Counts over [lo, hi] with device-side bounds (torch.histc wants host numbers, which would sync)."""
-    scaled = torch.nan_to_num((values - lo) / (hi - lo) * bins)
-    index = scaled.clamp(0, bins - 1).to(torch.int64)
-    return torch.bincount(index, minlength=bins)[:bins].float()
+    counts = torch.histc(clean, bins=bins)  # min=max=0: the data's own range, widened by 1 if constant
+    return torch.cat([torch.stack([mean, std, zeros, nonfinite, lo, hi]), counts])
 
 
 def rows_to_summaries(rows: torch.Tensor) -> list[TensorSummary]:
@@ -65,5 +60,7 @@ def rows_to_summaries(rows: torch.Tensor) -> list[TensorSummary]:
     summaries = []
     for row in rows.cpu().tolist():
         mean, std, zeros, nonfinite, lo, hi = row[:HEAD]
+        if lo == hi:  # torch.histc widens a constant tensor's range the same way
+            lo, hi = lo - 1, hi + 1
         summaries.append(TensorSummary(mean, std, zeros, nonfinite, lo, hi, [int(c) for c in row[HEAD:]]))
     return summaries

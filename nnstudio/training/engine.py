@@ -112,7 +112,9 @@ class Trainer:
         best = checkpoint.path.parent / "best"
         if self.settings.early_stopping.restore_best and (best / "checkpoint.json").exists():
             self.state.best_weights = _weights_from(best, self.module)
-        self.history = MetricHistory(checkpoint.history.records()) if len(self.history) == 0 else self.history
+        if len(self.history) == 0:  # replay the earlier records, so listeners (plots) see the whole run
+            for record in checkpoint.history.records():
+                self.history.add(record)
         self._restored = checkpoint
 
     # --- the run ---------------------------------------------------------------------------
@@ -134,7 +136,8 @@ class Trainer:
 
     def _fire(self, event: Event, **fields) -> None:
         if self.events.has(event):
-            self.events.fire(EventInfo(event, self.state.epoch_in_progress, self.state.step, **fields))
+            epoch, step = (self.state.epoch_in_progress, self.state.step) if self._ready else (0, 0)
+            self.events.fire(EventInfo(event, epoch, step, **fields))
 
     def _start(self) -> None:
         job, s = self.job, self.settings
@@ -177,7 +180,8 @@ class Trainer:
     def _on_resume(self) -> None:
         self.state.clock_resume()
         self.status = Status.RUNNING
-        self._fire(Event.RESUMED)
+        if not self.control.stop_requested:  # a stop while paused ends the run without resuming it
+            self._fire(Event.RESUMED)
 
     # --- epoch end -------------------------------------------------------------------------
     def _end_epoch(self, epoch: int) -> bool:
@@ -193,9 +197,9 @@ class Trainer:
         metrics["lr"] = self.optimizer.param_groups[0]["lr"]
         self.schedule.after_epoch(metrics)
         improved = self.monitor.update(epoch, metrics)
-        self._log_epoch(epoch, metrics)
         if not self.runner.weights_finite():
             raise self.runner.diverged(f"weights became non-finite in epoch {epoch}")
+        self._log_epoch(epoch, metrics)
         state.end_epoch(epoch, self.generator)
         state.last_metrics = metrics
         if improved and s.early_stopping.enabled and s.early_stopping.restore_best:
@@ -219,7 +223,7 @@ class Trainer:
         self.history.add(record)
         inst = self.settings.instrumentation
         if inst.enabled and inst.weight_histograms and self.weight_groups:
-            layers = weight_summaries(self.weight_groups, inst.histogram_bins)
+            layers = weight_summaries(self.weight_groups, inst.histogram_bins, finite=True)
             self.history.add({"kind": "weights", "epoch": epoch, "step": self.state.step,
                               "layers": {k: v.to_json() for k, v in layers.items()}})
 
@@ -254,13 +258,13 @@ class Trainer:
 
     def _fail(self, message: str, node_id: str | None) -> RunResult:
         self.status = Status.FAILED
-        if self._ready:
-            kept = self.out_dir / "checkpoints" / "last" if self.out_dir else None
-            if kept is not None and kept.exists():
-                message += f"; the last good checkpoint is kept at {kept}"
-            self.history.add({"kind": "end", "epoch": self.state.epoch, "step": self.state.step,
-                              "status": "failed", "message": message, "node_id": node_id})
-            self._fire(Event.FAILED, message=message, node_id=node_id)
+        kept = self.out_dir / "checkpoints" / "last" if self.out_dir else None
+        if self._ready and kept is not None and kept.exists():
+            message += f"; the last good checkpoint is kept at {kept}"
+        epoch, step = (self.state.epoch, self.state.step) if self._ready else (0, 0)
+        self.history.add({"kind": "end", "epoch": epoch, "step": step, "status": "failed", "message": message,
+                          "node_id": node_id})
+        self._fire(Event.FAILED, message=message, node_id=node_id)
         return self._result(Status.FAILED, dict(self.state.last_metrics) if self._ready else {}, message, node_id)
 
     def _result(self, status: Status, metrics: dict[str, float], message: str,

@@ -236,3 +236,15 @@ def test_early_stopping_restores_the_best_weights():
 def test_test_split_is_scored_at_the_end():
     result = Trainer(make_job({"epochs": 3, "optimizer": {"lr": 0.05}}, data=blobs(test=True))).run()
     assert {"test_loss", "test_accuracy"} <= result.metrics.keys()
+
+
+def test_a_failure_while_setting_up_still_fires_failed():
+    job = make_job()
+    job.settings.optimizer.name = "lbfgs"  # bypasses validation on purpose: setup itself must fail cleanly
+    trainer = Trainer(job)
+    failures = []
+    trainer.on(Event.FAILED, failures.append)
+    result = trainer.run()
+    assert result.status is Status.FAILED and "unknown optimizer 'lbfgs'" in result.message
+    assert failures and failures[0].epoch == 0
+    assert trainer.history.records("end")[0]["status"] == "failed"

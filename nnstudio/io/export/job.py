@@ -34,6 +34,7 @@ class Job:
     owners: dict[str, str]  # fx node name -> graph node name
     base_dir: Path | None = None  # where relative dataset paths in the project start
     messages: list[str] = field(default_factory=list)
+    gaps: dict[str, float] = field(default_factory=dict)  # parity gap per format checked so far
 
     @property
     def module(self) -> torch.nn.Module:

@@ -7,6 +7,7 @@ layer's emitter against a counting context tells how many fx nodes belong to eac
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import networkx as nx
@@ -59,10 +60,8 @@ def _candidate_orders(compiled: CompiledModel, graph: Graph) -> list[list[str]]:
     structure = compiled.analysis.structure
     position = {node_id: index for index, node_id in enumerate(graph.nodes)}
     orders = []
-    try:
+    with contextlib.suppress(nx.NetworkXUnfeasible, KeyError):
         orders.append(list(nx.lexicographical_topological_sort(structure.digraph, key=position.__getitem__)))
-    except (nx.NetworkXUnfeasible, KeyError):
-        pass
     orders.append(list(structure.order))
     return orders
 

@@ -64,7 +64,7 @@ def max_abs_diff(expected: list[torch.Tensor], actual: list[torch.Tensor], names
     worst, where = 0.0, names[0] if names else "output"
     for index, (want, got) in enumerate(zip(expected, actual)):
         name = names[index] if index < len(names) else f"output {index}"
-        got = torch.as_tensor(got)
+        want, got = want.detach(), torch.as_tensor(got).detach()
         if tuple(want.shape) != tuple(got.shape):
             raise ValueError(f"output {name!r} has shape {list(got.shape)}, the model gives {list(want.shape)}")
         if want.is_floating_point() != got.is_floating_point():

@@ -110,7 +110,7 @@ def _object_import(name: str, value: Any, chain: list[str]) -> str:
 
 def _is_literal(value: Any) -> bool:
     if isinstance(value, (bool, int, float, str, bytes, type(None))):
-        return not isinstance(value, float) or value == value and abs(value) != float("inf")
+        return not isinstance(value, float) or (value == value and abs(value) != float("inf"))
     if isinstance(value, (tuple, list, frozenset, set)):
         return all(_is_literal(v) for v in value)
     if isinstance(value, dict):

@@ -124,13 +124,13 @@ def improved(value: float, best: float | None, monitor: str, min_delta: float) -
 
 def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
     """The same steps, in the same order and with the same random draws, as nnstudio's engine."""
-    torch.manual_seed(SEED)
+    model = Model()  # its constructor draws random weights, replaced at once by nnstudio's initial ones
+    model.load_state_dict(torch.load(HERE / "initial.pt", map_location="cpu", weights_only=True))
+    torch.manual_seed(SEED)  # seeded after building the model, so dropout draws what the app's run drew
     shuffle = torch.Generator().manual_seed(SEED)
     device = pick_device(device_name)
     splits = load_splits()
     x_train, y_train = (t.to(device) for t in splits["train"])
-    model = Model()
-    model.load_state_dict(torch.load(HERE / "initial.pt", map_location="cpu", weights_only=True))
     model.to(device).train()
     loss_fn = make_loss().to(device)
     optimizer = make_optimizer(model)
@@ -142,8 +142,11 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
     best, best_state, waited = None, None, 0
     for epoch in range(1, epochs + 1):
         model.train()
-        torch.empty((), dtype=torch.int64).random_(generator=shuffle)  # as DataLoader(shuffle=True) draws
+        # Draw what DataLoader(shuffle=True, generator=shuffle) draws: a base seed, this epoch's order, and
+        # the spare order its sampler makes (and throws away) when it runs dry.
+        torch.empty((), dtype=torch.int64).random_(generator=shuffle)
         order = torch.randperm(len(x_train), generator=shuffle).to(device)
+        torch.randperm(len(x_train), generator=shuffle)
         total = torch.zeros((), device=device)
         for step in range(steps_per_epoch):
             index = order[step * BATCH_SIZE:(step + 1) * BATCH_SIZE]

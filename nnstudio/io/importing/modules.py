@@ -180,7 +180,7 @@ def _candidates(spec: ParamSpec, module: nn.Module, target: dict[str, Any]) -> l
 
 
 def _from_attribute(spec: ParamSpec, raw: Any) -> list[Any]:
-    if isinstance(raw, (nn.Parameter, torch.Tensor)) or raw is None and spec.kind is ParamKind.BOOL:
+    if isinstance(raw, (nn.Parameter, torch.Tensor)) or (raw is None and spec.kind is ParamKind.BOOL):
         return [raw is not None]  # e.g. `bias`: a tensor or None
     if isinstance(raw, (tuple, list)):
         values = list(raw)

@@ -144,7 +144,6 @@ def _kwargs(p: dict[str, Any], u: dict[str, Any], binding: dict[fx.Node, fx.Node
     """Module keyword arguments: tensors must match; constants may differ (the parity check decides)."""
     for key in set(p) | set(u):
         a, b = p.get(key), u.get(key)
-        if isinstance(a, fx.Node) or isinstance(b, fx.Node):
-            if not _args(a, b, binding, anchor, strict=True):
-                return False
+        if (isinstance(a, fx.Node) or isinstance(b, fx.Node)) and not _args(a, b, binding, anchor, strict=True):
+            return False
     return True

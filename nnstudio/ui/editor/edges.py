@@ -90,9 +90,10 @@ class EdgeItem(QGraphicsItem):
             self._place_label()
             self.update()
 
-    def set_problems(self, problems: list[Diagnostic]) -> None:
+    def set_problems(self, problems: list[Diagnostic], description: str = "") -> None:
+        """Mark the link red when a problem is about its target port; the tooltip says what and why."""
         flagged = bool(problems)
-        tip = "\n".join(p.message for p in problems)
+        tip = "\n".join([description, *(p.message for p in problems)]).strip()
         if flagged != self.has_problem or tip != self.toolTip():
             self.has_problem = flagged
             self.setToolTip(tip)
@@ -130,7 +131,7 @@ class EdgeItem(QGraphicsItem):
         painter.setPen(QPen(colour, width))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
-        if not self.label:
+        if not self.label or option.levelOfDetailFromTransform(painter.worldTransform()) < style.LABEL_ZOOM:
             return
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(style.LABEL_FILL)

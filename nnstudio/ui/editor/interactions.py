@@ -184,7 +184,7 @@ class MoveInteraction(Interaction):
             return
         self.moved = True
         for item, start in self.starts.items():
-            item.setPos(snap(start + delta))
+            item.move_to(snap(start + delta))
 
     def mouse_release(self, pos: QPointF) -> None:
         if not self.moved:
@@ -204,7 +204,7 @@ class MoveInteraction(Interaction):
     def cancel(self) -> None:
         if self.moved:
             for item, start in self.starts.items():
-                item.setPos(start)
+                item.move_to(start)
         self.moved = False
 
 

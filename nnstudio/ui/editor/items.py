@@ -7,8 +7,9 @@ coordinates, so panning a large graph blits pixmaps instead of re-drawing text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import replace
 from enum import Enum
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -19,6 +20,7 @@ from nnstudio.analysis import Diagnostic
 from nnstudio.layers.spec import LayerSpec, PortSpec
 from nnstudio.model import Endpoint, Node
 from nnstudio.ui.editor import style
+from nnstudio.ui.editor.face import Face, FaceData, body_lines, face_data
 
 if TYPE_CHECKING:
     from nnstudio.ui.editor.edges import EdgeItem
@@ -145,21 +147,18 @@ class BadgeItem(QGraphicsItem):
 class NodeItem(QGraphicsItem):
     """A layer on the canvas: header (glyph, name, badge), type, key params and output shape."""
 
-    def __init__(self, node: Node, spec: LayerSpec | None) -> None:
+    def __init__(self, node: Node, spec: LayerSpec | None, shape: str = "", known: bool = False) -> None:
         super().__init__()
         self.node_id = node.id
         self.spec = spec
-        self._type_name = node.type
         self.edges: set[EdgeItem] = set()
         self.inputs: dict[str, PortItem] = {}
         self.outputs: dict[str, PortItem] = {}
-        self._texts: list[tuple[QPointF, QStaticText, str, Any]] = []
-        self._face: tuple[str, ...] = ()
-        self._shape_text = ("", False)
+        self.face = Face()
+        self._shape_text = (shape, known)
         self._problems: tuple[tuple[Any, str], ...] = ()
         self._colour = style.category_colour(spec.category if spec else None)
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
         self.badge = BadgeItem(self)
@@ -183,22 +182,22 @@ class NodeItem(QGraphicsItem):
         return NODE_TYPE
 
     # --- geometry ----------------------------------------------------------------------------
-    def _body_lines(self) -> int:
-        return 2 + (len(self.spec.key_params) if self.spec else 0)
-
     def _relayout_frame(self) -> None:
         """Size the box for its text lines and ports, then place the ports on its sides."""
         self.prepareGeometryChange()
-        text_height = self._body_lines() * style.LINE_HEIGHT + 2 * style.PADDING
+        text_height = body_lines(self.spec) * style.LINE_HEIGHT + 2 * style.PADDING
         port_height = style.PORT_TOP + (max(len(self.inputs), 1) - 1) * style.PORT_SPACING + 2 * style.PADDING
         height = style.HEADER_HEIGHT + max(text_height, port_height)
         self._rect = QRectF(0, 0, style.NODE_WIDTH, height)
-        self._header = _top_rounded(QRectF(0, 0, style.NODE_WIDTH, style.HEADER_HEIGHT), style.CORNER)
+        self._header = _header_path(style.NODE_WIDTH)
         # Ports sit at a fixed height, not centred, so links between nodes in a row stay straight.
         first = style.HEADER_HEIGHT + style.PORT_TOP
         for ports, x in ((self.inputs, 0.0), (self.outputs, style.NODE_WIDTH)):
             for index, port in enumerate(ports.values()):
                 port.setPos(x, first + index * style.PORT_SPACING)
+        if self.face.data is not None:  # the large mid-zoom name is centred on the new height
+            data, self.face.data = self.face.data, None
+            self._set_face(data)
 
     def ensure_port(self, name: str, is_input: bool) -> PortItem:
         """Ports of an unknown layer type are made from the edges that use them."""
@@ -228,15 +227,18 @@ class NodeItem(QGraphicsItem):
     # --- content -----------------------------------------------------------------------------
     def update_face(self, node: Node) -> None:
         """Re-lay out the text from the node (name, params); called on add, rename, param change."""
-        face = (node.name, *_param_lines(node, self.spec))
-        if face != self._face:
-            self._face = face
-            self._relayout_text()
+        shape, known = self._shape_text
+        self._set_face(face_data(node, self.spec, shape, known))
 
     def set_output_shape(self, text: str, known: bool) -> None:
         if (text, known) != self._shape_text:
             self._shape_text = (text, known)
-            self._relayout_text()
+            if self.face.data is not None:
+                self._set_face(replace(self.face.data, shape=text, shape_known=known))
+
+    def _set_face(self, data: FaceData) -> None:
+        if self.face.set(data, self._rect.width(), self._rect.height()):
+            self.update()
 
     @property
     def shape_text(self) -> str:
@@ -244,56 +246,27 @@ class NodeItem(QGraphicsItem):
 
     @property
     def title_text(self) -> str:
-        return self._face[0] if self._face else ""
+        return self.face.data.name if self.face.data else ""
 
     def text_lines(self) -> list[str]:
-        """Every line shown on the face, top to bottom (for tests and accessibility)."""
-        return [static.text() for _, static, _, _ in self._texts]
+        """Every line shown on the face close up, top to bottom (for tests and accessibility)."""
+        return self.face.lines()
 
     def set_problems(self, problems: list[Diagnostic]) -> None:
+        """The badge shows them; the node's own tooltip stays the layer's explanation."""
         key = tuple((p.severity, p.message) for p in problems)
-        if key == self._problems:
-            return
-        self._problems = key
-        self.badge.set_problems(problems)
-        tip = self.spec.tooltip if self.spec else _unknown_tip(self._type_name)
-        if problems:
-            tip = "\n".join(p.message for p in problems) + "\n\n" + tip
-        self.setToolTip(tip)
-
-    def _relayout_text(self) -> None:
-        if not self._face:
-            return
-        name, *lines = self._face
-        glyph = self.spec.glyph if self.spec else "?"
-        texts: list[tuple[QPointF, QStaticText, str, Any]] = []
-        header_y = (style.HEADER_HEIGHT - style.LINE_HEIGHT) / 2
-        texts.append((QPointF(style.PADDING, header_y - 1), QStaticText(glyph), "glyph", style.NODE_FILL))
-        name_x = style.PADDING + 20
-        name_width = style.NODE_WIDTH - name_x - 24
-        texts.append((QPointF(name_x, header_y), QStaticText(style.elide(name, "title", name_width)), "title",
-                      style.NODE_FILL))
-        width = style.NODE_WIDTH - 2 * style.TEXT_LEFT
-        y = style.HEADER_HEIGHT + style.PADDING
-        for index, line in enumerate(lines):
-            colour = style.TEXT_MUTED if index == 0 else style.TEXT
-            texts.append((QPointF(style.TEXT_LEFT, y), QStaticText(style.elide(line, "body", width)), "body", colour))
-            y += style.LINE_HEIGHT
-        shape, known = self._shape_text
-        arrow = "returns " if not self.outputs and self.spec is not None else "→ "
-        texts.append((QPointF(style.TEXT_LEFT, y), QStaticText(style.elide(arrow + (shape or "?"), "shape", width)),
-                      "shape", style.SHAPE_TEXT if known else style.SHAPE_UNKNOWN))
-        for _, static, _, _ in texts:
-            static.setTextFormat(Qt.TextFormat.PlainText)
-        self._texts = texts
-        self.update()
+        if key != self._problems:
+            self._problems = key
+            self.badge.set_problems(problems)
 
     # --- events and painting -------------------------------------------------------------------
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: Any) -> Any:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
+    def move_to(self, position: QPointF) -> None:
+        """Move the node and the links that touch it. Every move goes through here (no itemChange
+        override: Qt would call it a dozen times per node while a scene is built)."""
+        if position != self.pos():
+            self.setPos(position)
             for edge in self.edges:
                 edge.adjust()
-        return super().itemChange(change, value)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         selected = self.isSelected()
@@ -305,31 +278,18 @@ class NodeItem(QGraphicsItem):
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._rect, style.CORNER, style.CORNER)
-        if option.levelOfDetailFromTransform(painter.worldTransform()) < style.DETAIL_ZOOM:
-            return
-        for position, static, role, colour in self._texts:
-            painter.setFont(style.font(role))
-            painter.setPen(colour)
-            painter.drawStaticText(position, static)
+        self.face.paint(painter, option.levelOfDetailFromTransform(painter.worldTransform()))
 
 
-def _top_rounded(rect: QRectF, radius: float) -> QPainterPath:
-    """A rectangle with only its top corners rounded (the coloured header)."""
+@cache
+def _header_path(width: float) -> QPainterPath:
+    """The coloured header: a rectangle with only its top corners rounded; shared by all nodes."""
+    rect, radius = QRectF(0, 0, width, style.HEADER_HEIGHT), style.CORNER
     path = QPainterPath()
     path.addRoundedRect(rect, radius, radius)
     square = QPainterPath()
     square.addRect(rect.adjusted(0, rect.height() / 2, 0, 0))
     return path.united(square)
-
-
-def _param_lines(node: Node, spec: LayerSpec | None) -> Iterable[str]:
-    if spec is None:
-        return [f"unknown type {node.type}"]
-    lines = [spec.title]
-    defaults = spec.defaults()
-    for name in spec.key_params:
-        lines.append(f"{name} = {style.format_value(node.params.get(name, defaults.get(name)))}")
-    return lines
 
 
 def _unknown_tip(type_name: str) -> str:

@@ -3,7 +3,7 @@ Space+drag. Navigation never touches the document, so it stays available while t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import weakref
 
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent, QTransform, QWheelEvent
@@ -16,11 +16,21 @@ FIT_MARGIN = 40.0
 
 
 class Navigator:
-    def __init__(self, view: QGraphicsView, on_zoom: Callable[[float], None] | None = None) -> None:
-        self.view = view
-        self._on_zoom = on_zoom
+    """Owned by its view. It keeps only a weak reference back, so the pair never forms a reference
+    cycle: a cycle would leave a closed view to the garbage collector, which may then destroy the
+    widget at any moment, even while another view is painting."""
+
+    def __init__(self, view: QGraphicsView) -> None:
+        self._view = weakref.ref(view)
         self.space_held = False
         self._pan_from: QPoint | None = None
+
+    @property
+    def view(self) -> QGraphicsView:
+        view = self._view()
+        if view is None:
+            raise RuntimeError("the view of this navigator is gone")
+        return view
 
     @property
     def panning(self) -> bool:
@@ -42,9 +52,11 @@ class Navigator:
         self.scroll_by(after - anchor)
 
     def _set_zoom(self, scale: float) -> None:
-        self.view.setTransform(QTransform.fromScale(scale, scale))
-        if self._on_zoom is not None:
-            self._on_zoom(scale)
+        view = self.view
+        view.setTransform(QTransform.fromScale(scale, scale))
+        hook = getattr(view, "zoom_changed", None)  # lets the view adapt its level of detail
+        if hook is not None:
+            hook(scale)
 
     def scroll_by(self, delta: QPoint) -> None:
         horizontal, vertical = self.view.horizontalScrollBar(), self.view.verticalScrollBar()

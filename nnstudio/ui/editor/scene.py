@@ -15,7 +15,8 @@ from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
 
 from nnstudio.analysis import Analysis, Diagnostic
-from nnstudio.model import Edge, Node
+from nnstudio.layers.spec import LayerSpec, TensorType
+from nnstudio.model import Edge, Graph, Node
 from nnstudio.ui.document import Document
 from nnstudio.ui.editor import style
 from nnstudio.ui.editor.edges import EdgeItem, EdgeOverview
@@ -83,7 +84,9 @@ class EditorScene(QGraphicsScene):
             self.overview.invalidate()
 
     def _on_node_added(self, node: Node) -> None:
-        item = NodeItem(node, self.document.registry.get(node.type))
+        spec = self.document.registry.get(node.type)
+        shape, known = _output_text(self.document.analysis, node.id, spec)  # lay the face out once
+        item = NodeItem(node, spec, shape, known)
         item.show_ports(self.detail)
         self.nodes[node.id] = item
         self.addItem(item)
@@ -124,7 +127,7 @@ class EditorScene(QGraphicsScene):
     def _on_node_moved(self, node_id: str, position: tuple[float, float]) -> None:
         item = self.nodes.get(node_id)
         if item is not None and (item.x(), item.y()) != tuple(position):
-            item.setPos(*position)
+            item.move_to(QPointF(*position))
 
     # --- analysis ----------------------------------------------------------------------------
     def apply_analysis(self, analysis: Analysis) -> None:
@@ -132,20 +135,17 @@ class EditorScene(QGraphicsScene):
         by_node, by_port, cycles = _index_problems(analysis.diagnostics)
         shapes = analysis.shapes
         for node_id, item in self.nodes.items():
-            spec = item.spec
-            port = spec.outputs[0].name if spec is not None and spec.outputs else ""
-            found = shapes.of(node_id, port)
-            item.set_output_shape(str(found) if found is not None else "", found is not None)
+            item.set_output_shape(*_output_text(analysis, node_id, item.spec))
             item.set_problems(by_node.get(node_id, []))
         graph = self.document.graph
         for edge_id, item in self.edges.items():
             edge = graph.edges[edge_id]
             found = shapes.of_edge(edge)
-            item.set_label(str(found) if found is not None else "")
+            item.set_label(style.compact_shape(found.shape, found.dtype) if found is not None else "")
             problems = by_port.get((edge.target.node, edge.target.port), []) + by_port.get(
                 (edge.target.node, None), [])
             problems += [d for d in cycles if {edge.source.node, edge.target.node} <= set(d.related)]
-            item.set_problems(problems)
+            item.set_problems(problems, _link_text(graph, edge, found))
         self.grow_scene_rect()
 
     def grow_scene_rect(self) -> None:
@@ -240,10 +240,23 @@ class EditorScene(QGraphicsScene):
         if scale < 0.3:
             return
         for step, colour in ((style.GRID, style.GRID_MINOR), (style.GRID * 5, style.GRID_MAJOR)):
-            if step * scale < 8:
+            if step * scale < 10:
                 continue
             painter.setPen(QPen(colour, 0))
             painter.drawLines(_grid_lines(rect, step))
+
+
+def _output_text(analysis: Analysis, node_id: str, spec: LayerSpec | None) -> tuple[str, bool]:
+    """The node's output type as shown on its face (an Output node shows what it returns)."""
+    port = spec.outputs[0].name if spec is not None and spec.outputs else ""
+    found = analysis.shapes.of(node_id, port)
+    return (str(found), True) if found is not None else ("", False)
+
+
+def _link_text(graph: Graph, edge: Edge, found: TensorType | None) -> str:
+    source, target = graph.nodes[edge.source.node], graph.nodes[edge.target.node]
+    shape = str(found) if found is not None else "shape unknown"
+    return f"{source.name}.{edge.source.port} → {target.name}.{edge.target.port}: {shape}"
 
 
 def _shift_means_control(event: QGraphicsSceneMouseEvent) -> None:

@@ -6,7 +6,7 @@ scaling is then left to Qt's device pixel ratio.
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -26,7 +26,8 @@ PORT_TOP = 15.0  # centre of the first port below the header
 EDGE_WIDTH = 2.0
 EDGE_HIT_WIDTH = 12.0
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
-DETAIL_ZOOM = 0.45  # below this zoom, nodes drop their text and edges their labels
+DETAIL_ZOOM = 0.35  # below this zoom, ports hide and links are drawn as one overview item
+LABEL_ZOOM = 0.55  # below this zoom, links drop their shape labels (they would be unreadable)
 
 BACKGROUND = QColor("#f4f5f7")
 GRID_MINOR = QColor("#eceef1")
@@ -71,14 +72,14 @@ def category_colour(category: str | None) -> QColor:
 
 @cache
 def font(role: str) -> QFont:
-    """Shared fonts by role: 'title', 'body', 'shape', 'label', 'glyph', 'port'."""
-    sizes = {"title": 12, "body": 11, "shape": 11, "label": 10, "glyph": 13, "port": 9}
+    """Shared fonts by role: 'title', 'body', 'shape', 'label', 'glyph', 'port', 'overview'."""
+    sizes = {"title": 12, "body": 11, "shape": 11, "label": 10, "glyph": 13, "port": 9, "overview": 20}
     result = QFont()
-    if role in ("shape", "label"):
+    if role == "shape":
         result.setFamilies(["DejaVu Sans Mono", "Menlo", "Consolas", "monospace"])
         result.setStyleHint(QFont.StyleHint.Monospace)
     result.setPixelSize(sizes[role])
-    result.setBold(role == "title")
+    result.setBold(role in ("title", "overview"))
     return result
 
 
@@ -87,10 +88,12 @@ def metrics(role: str) -> QFontMetricsF:
     return QFontMetricsF(font(role))
 
 
+@lru_cache(maxsize=4096)  # node faces repeat the same few strings; measuring them is the slow part
 def elide(text: str, role: str, width: float) -> str:
     return metrics(role).elidedText(text, Qt.TextElideMode.ElideRight, width)
 
 
+@lru_cache(maxsize=4096)
 def text_width(text: str, role: str) -> float:
     return metrics(role).horizontalAdvance(text)
 
@@ -106,3 +109,10 @@ def format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(format_value(v) for v in value) + "]"
     return str(value)
+
+
+def compact_shape(shape: tuple[int, ...], dtype: str) -> str:
+    """A link label: the dims after the batch, e.g. '16×32' ('scalar' if none); dtype if not float32.
+    Shorter than '[N, 16, 32]', so it fits the gap between two nodes."""
+    text = "×".join(str(d) for d in shape) or "scalar"
+    return text if dtype == "float32" else f"{text} {dtype}"

@@ -44,7 +44,7 @@ class EditorView(QGraphicsView):
         self.read_only = False
         self.paste_count = 0
         self.last_paste: str | None = None
-        self.navigator = Navigator(self, self._zoom_changed)
+        self.navigator = Navigator(self)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
@@ -136,7 +136,8 @@ class EditorView(QGraphicsView):
     def zoom_out(self) -> None:
         self.navigator.zoom_by(1 / ZOOM_STEP)
 
-    def _zoom_changed(self, zoom: float) -> None:
+    def zoom_changed(self, zoom: float) -> None:
+        """Called by the navigator: far out, the scene drops ports and per-link items."""
         self._scene.set_detail(zoom >= style.DETAIL_ZOOM)
 
     def fit_to_window(self) -> None:

@@ -60,7 +60,7 @@ def to_pixmap(image: np.ndarray, size: int = ICON) -> QPixmap:
 
 
 def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    gap = np.ones((left.shape[0], 1) + left.shape[2:])
+    gap = np.ones((left.shape[0], 1, *left.shape[2:]))
     return np.concatenate([left, gap, right], axis=1)
 
 

@@ -47,7 +47,7 @@ def region_image(grid: BoundaryGrid) -> np.ndarray:
     strength = np.clip((grid.confidence - chance) / (1.0 - chance), 0.0, 1.0)[..., None]
     strength = 0.15 + 0.6 * strength  # never fully white, never fully saturated: points stay readable
     rgb = 255.0 * (1.0 - strength) + colours[np.clip(grid.classes, 0, len(colours) - 1)] * strength
-    rgba = np.concatenate([rgb, np.full(rgb.shape[:2] + (1,), 255.0)], axis=-1)
+    rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255.0)], axis=-1)
     return np.ascontiguousarray(rgba.astype(np.uint8).transpose(1, 0, 2))
 
 

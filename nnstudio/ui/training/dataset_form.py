@@ -6,6 +6,7 @@ other change sets one key. Path params get a Browse button. All changes are undo
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,8 @@ def param_values(spec: DatasetSpec, params: Any) -> dict[str, Any]:
     values = spec.defaults()
     for param in spec.params:
         if isinstance(params, dict) and param.name in params:
-            try:
+            with contextlib.suppress(ParamValueError):
                 values[param.name] = param.coerce(params[param.name])
-            except ParamValueError:
-                pass
     return values
 
 

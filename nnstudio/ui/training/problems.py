@@ -8,6 +8,7 @@ diagnostics with the graph's own analysis in the shell's Problems dock, using on
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,10 +76,8 @@ class ProblemsBridge(QObject):
 
     def set_document(self, document) -> None:
         if self.document is not None:
-            try:
+            with contextlib.suppress(RuntimeError, TypeError):
                 self.document.analysis_changed.disconnect(self._schedule)
-            except (RuntimeError, TypeError):
-                pass
         self.document = document
         document.analysis_changed.connect(self._schedule)
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QToolButton, QVBoxLayout, QWidget
 
 from nnstudio.analysis.diagnostics import Diagnostic
+from nnstudio.layers.params import ParamKind, ParamSpec, ParamValueError
 from nnstudio.training.settings import TrainingSettings, applies, parse_settings, specs_of
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector import ParamForm
@@ -30,6 +31,39 @@ SECTION_TITLES = {
 }
 NAME_LABELS = {"optimizer": "Optimizer", "loss": "Loss", "schedule": "Schedule"}
 OPEN_AT_START = ("optimizer",)
+SPIN_LIMIT = 2**31 - 1  # Qt spin boxes hold 32-bit ints; the seed allows more, which a spin box cannot show
+
+
+def editable(spec: ParamSpec, label: str = "") -> ParamSpec:
+    """The spec as a form can edit it: 32-bit bounds for integer spin boxes, lists of numbers as text
+    (see `to_form` / `from_form`), and an optional label."""
+    if spec.kind is ParamKind.INT and spec.maximum is not None and spec.maximum > SPIN_LIMIT:
+        spec = replace(spec, maximum=SPIN_LIMIT)
+    if spec.kind is ParamKind.FLOAT_LIST:
+        spec = replace(spec, kind=ParamKind.STRING, default="", optional=False,
+                       doc=f"{spec.doc} Numbers separated by commas; empty for none.")
+    return replace(spec, label=label) if label else spec
+
+
+def to_form(spec: ParamSpec, value: Any) -> Any:
+    """A setting's value as its form field shows it."""
+    if spec.kind is ParamKind.FLOAT_LIST:
+        return ", ".join(f"{v:g}" for v in value) if isinstance(value, list) else ""
+    return value
+
+
+def from_form(spec: ParamSpec, value: Any) -> Any:
+    """A form field's value as the setting stores it; raises ParamValueError with the reason."""
+    if spec.kind is ParamKind.FLOAT_LIST:
+        text = str(value).strip()
+        if not text:
+            return spec.coerce(None) if spec.optional else spec.coerce([])
+        try:
+            numbers = [float(t) for t in text.replace(";", ",").replace(" ", ",").split(",") if t]
+        except ValueError:
+            raise ParamValueError(f"expected numbers separated by commas, got {text!r}") from None
+        return spec.coerce(numbers)
+    return value
 
 
 class Collapsible(QWidget):
@@ -69,19 +103,22 @@ class TrainingSettingsEditor(QWidget):
         self.forms: dict[str, ParamForm] = {}
         self.groups: dict[str, Collapsible] = {}
         self._classes: dict[str, type] = {}
+        self._originals: dict[str, dict[str, ParamSpec]] = {"": {s.name: s for s in specs_of(TrainingSettings)}}
         values = self._values()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        general = ParamForm(specs_of(TrainingSettings), values, lambda n, v: self._changed("", n, v))
+        general = ParamForm([editable(s) for s in specs_of(TrainingSettings)], self._shown("", values),
+                            lambda n, v: self._changed("", n, v))
         self.forms[""] = general
         layout.addWidget(general)
         for f in fields(TrainingSettings):
             if "section" not in f.metadata:
                 continue
             cls = f.metadata["section"]
-            specs = [replace(s, label=NAME_LABELS[f.name]) if s.name == "name" and f.name in NAME_LABELS else s
-                     for s in specs_of(cls)]
-            form = ParamForm(specs, values[f.name], lambda n, v, section=f.name: self._changed(section, n, v))
+            self._originals[f.name] = {s.name: s for s in specs_of(cls)}
+            specs = [editable(s, NAME_LABELS.get(f.name, "") if s.name == "name" else "") for s in specs_of(cls)]
+            form = ParamForm(specs, self._shown(f.name, values[f.name]),
+                             lambda n, v, section=f.name: self._changed(section, n, v))
             self.forms[f.name] = form
             self._classes[f.name] = cls
             group = Collapsible(SECTION_TITLES.get(f.name, f.name), form, f.name in OPEN_AT_START)
@@ -98,9 +135,17 @@ class TrainingSettingsEditor(QWidget):
         settings, _ = parse_settings(self.document.project.training)
         return settings.to_dict()
 
+    def _shown(self, section: str, values: dict[str, Any]) -> dict[str, Any]:
+        specs = self._originals[section]
+        return {k: to_form(specs[k], v) if k in specs else v for k, v in values.items()}
+
     def _changed(self, section: str, name: str, value: Any) -> str | None:
         if self.locked:
             return "training is running; stop it to change settings"
+        try:
+            value = from_form(self._originals[section][name], value)
+        except ParamValueError as exc:
+            return str(exc)
         path = (section, name) if section else (name,)
         push_setting(self.document, "training", path, value)
         self._show_applicable(self._values())
@@ -110,7 +155,7 @@ class TrainingSettingsEditor(QWidget):
         """Show the document's current values (after undo, redo or opening another file)."""
         values = self._values()
         for section, form in self.forms.items():
-            form.set_values(values[section] if section else values)
+            form.set_values(self._shown(section, values[section] if section else values))
         self._show_applicable(values)
 
     def _show_applicable(self, values: dict[str, Any]) -> None:

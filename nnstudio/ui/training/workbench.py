@@ -7,6 +7,7 @@ Run-history actions (show, compare, evaluate, load weights, resume, delete) live
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -96,10 +97,8 @@ class Workbench(QObject):
         old = self.document
         if old is not document:
             for signal, slot in self._document_slots(old):
-                try:
+                with contextlib.suppress(RuntimeError, TypeError):
                     signal.disconnect(slot)
-                except (RuntimeError, TypeError):
-                    pass
         self.document = document
         for signal, slot in self._document_slots(document):
             signal.connect(slot)
@@ -269,9 +268,9 @@ class Workbench(QObject):
         self.plots.set_boundary_available(points is not None)
         if points is not None:
             self.plots.boundary.set_points(points[0], points[1], info.num_classes or 2)
-        notes = [w.message for w in info.warnings] + ([info.weights_note] if info.weights_note else [])
+        notes = ([info.weights_note] if info.weights_note else []) + [w.message for w in info.warnings]
         if notes:
-            self.controls.detail.setText("; ".join(notes))
+            self.controls.status.setText(f"{self.controls.status.text()} Note: {'; '.join(notes)}.")
         self.refresh_runs()
 
     def _on_update(self, session: RunSession, update) -> None:

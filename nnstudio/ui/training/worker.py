@@ -9,6 +9,7 @@ outcome with a readable message and the traceback as details; the GUI thread nev
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -151,10 +152,8 @@ class TrainingWorker(QObject):
         self._attach(trainer, job)
         self.started.emit(self._describe(trainer, job, note))
         result = trainer.run()
-        try:
+        with contextlib.suppress(OSError, ValueError):  # the checkpoints hold a copy of the history too
             trainer.history.save(request.out_dir / HISTORY_FILE)
-        except (OSError, ValueError):
-            pass  # the checkpoints hold a copy of the history too
         return RunOutcome(result.status.value, result.message, result.node_id, dict(result.metrics), result.best,
                           result.checkpoint, result.best_checkpoint, epochs=result.epochs, step=result.step)
 

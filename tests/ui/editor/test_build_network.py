@@ -7,7 +7,8 @@ from itertools import pairwise
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from nnstudio.analysis import can_connect
-from nnstudio.model import Endpoint
+from nnstudio.model import Endpoint, Node, new_id
+from nnstudio.model.builder import GraphBuilder
 from nnstudio.ui.commands import SetParamCommand
 from nnstudio.ui.editor.items import PortState
 
@@ -37,7 +38,7 @@ def test_drops_and_port_drags_build_the_network(canvas):
     shown = [canvas.scene.nodes[i].shape_text for i in ids]
     assert shown == ["[N, 2]", "[N, 64]", "[N, 64]", "[N, 3]", "[N, 3]"]
     labels = [item.label for item in canvas.scene.edges.values()]
-    assert labels == ["[N, 2]", "[N, 64]", "[N, 64]", "[N, 3]"]
+    assert labels == ["2", "64", "64", "3"]
     assert "→ [N, 3]" in canvas.scene.nodes[ids[3]].text_lines()
     assert "out_features = 3" in canvas.scene.nodes[ids[3]].text_lines()
     assert canvas.messages[-1].startswith("Connected linear_1.out → output.in")
@@ -110,3 +111,32 @@ def test_compatible_ports_highlight_while_a_link_is_dragged(canvas, qtbot):
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=canvas.point(target.scenePos()))
     assert target.state is PortState.NORMAL
     assert len(canvas.document.graph.edges) == 1
+
+
+def test_badges_tooltips_and_unknown_layers(make_canvas):
+    b = GraphBuilder()
+    x = b.add("Input", shape=[4])
+    fc = b.add("Linear", out_features=2)
+    side = b.add("ReLU", "side")
+    b.chain(x, fc, b.add("Output"))
+    b.link(x, side)  # its result never reaches the Output: a warning
+    ghost = b.graph.add_node(Node(new_id(), "FancyPluginLayer", "ghost", {"k": 1})).id
+    b.link(x, ghost)
+    canvas = make_canvas(b.project)
+    scene = canvas.scene
+    spec = canvas.document.registry["Linear"]
+    assert scene.nodes[fc].toolTip() == spec.tooltip
+    assert not scene.nodes[fc].badge.isVisible()
+    amber = scene.nodes[side].badge
+    assert amber.isVisible() and not amber.is_error
+    assert amber.toolTip() == "• side: its result never reaches an Output"
+    red = scene.nodes[ghost].badge
+    assert red.isVisible() and red.is_error and "unknown layer type 'FancyPluginLayer'" in red.toolTip()
+    assert list(scene.nodes[ghost].inputs) == ["in"]  # ports of an unknown type come from its links
+    assert "FancyPluginLayer" in scene.nodes[ghost].toolTip()
+    assert scene.nodes[fc].inputs["in"].toolTip().startswith("in: input")
+    add_spec = canvas.document.registry["Add"]
+    canvas.drop("Add", QPointF(0, 400))
+    add_port = scene.nodes[canvas.node_named("add")].inputs["inputs"]
+    assert add_port.multi and "accepts 2 or more links" in add_port.toolTip()
+    assert add_spec.inputs[0].multi

@@ -1,0 +1,179 @@
+"""Live training in the app: GUI responsiveness, plot repaint cost, and training throughput against the CLI.
+
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_live_training.py [--quick]
+
+1. Event-loop lag: a 16 ms heartbeat QTimer runs on the GUI thread while a CPU run trains with live plots on
+   screen; lag is how late each beat fires (targets: p99 < 16 ms, max < 50 ms).
+2. Repaint: one plot with 3 curves of 100,000 points each, repainted after new data (target < 8 ms).
+3. Throughput: samples/s of the same project trained in the app (worker thread, plots live) and by
+   `nnstudio train` in a separate process, alternating (target: app >= 0.9x CLI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+HEARTBEAT_MS = 16
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def make_app(example: str, training: dict, folder: Path):
+    from nnstudio.examples import EXAMPLES
+    from nnstudio.io import load
+    from nnstudio.layers.registry import default_registry
+    from nnstudio.ui.document import Document
+    from nnstudio.ui.main_window import MainWindow
+    from nnstudio.ui.training import install_training
+
+    registry = default_registry()
+    project = load(EXAMPLES[example].path, registry)
+    project.training = {**project.training, **training}
+    settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(Document(project, registry), settings=settings, recovery_folder=folder / "recovery")
+    controller = install_training(window, runs_root=folder / "runs", build_now=True)
+    controller.ask_before_close = False
+    window.files.ask_unsaved_changes = lambda name: "discard"
+    window.resize(1400, 900)
+    window.show()
+    controller.training_dock.raise_()
+    window.resizeDocks([controller.training_dock], [430], Qt.Orientation.Vertical)
+    return window, controller, project
+
+
+def train_in_app(controller, tab: str) -> tuple[dict, list[float]]:
+    """Train once with the heartbeat running; returns (outcome summary, lags in ms during training)."""
+    bench = controller.bench
+    lags: list[float] = []
+    clock = QElapsedTimer()
+    state = {"last": None, "done": None}
+    heartbeat = QTimer()
+    heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+    heartbeat.setInterval(HEARTBEAT_MS)
+
+    def beat() -> None:
+        now = clock.nsecsElapsed() / 1e6
+        training = bench.session is not None and bench.session.state == "running"
+        if state["last"] is not None and training:
+            lags.append(max(0.0, now - state["last"] - HEARTBEAT_MS))
+        state["last"] = now
+
+    heartbeat.timeout.connect(beat)
+    loop = QEventLoop()
+    bench.run_finished.connect(lambda outcome: (state.__setitem__("done", outcome), loop.quit()))
+    clock.start()
+    heartbeat.start()
+    if not bench.train():
+        raise SystemExit(f"could not start: {bench.controls.message.text()}")
+    tabs = {"curves": bench.plots.curves, "boundary": bench.plots.boundary, "gradients": bench.plots.gradients}
+    bench.plots.tabs.setCurrentWidget(tabs[tab])
+    loop.exec()
+    heartbeat.stop()
+    session_records = bench.shown_records
+    while bench.session is not None:
+        QApplication.processEvents()
+    epochs = [r for r in session_records if r.get("kind") == "epoch"]
+    rates = [r["samples_per_s"] for r in epochs[1:] if isinstance(r.get("samples_per_s"), (int, float))]
+    return {"status": state["done"].status, "samples_per_s": statistics.median(rates) if rates else None,
+            "epochs": len(epochs)}, lags
+
+
+def train_in_cli(project, folder: Path) -> float:
+    from nnstudio.io import save
+
+    path = folder / "project.nnstudio"
+    save(project, path)
+    metrics = folder / "metrics.jsonl"
+    subprocess.run([sys.executable, "-m", "nnstudio", "train", str(path), "--out", str(folder / "cli"),
+                    "--metrics", str(metrics)], check=True, capture_output=True)
+    epochs = [r for r in map(json.loads, metrics.read_text().splitlines()) if r.get("kind") == "epoch"]
+    return statistics.median(r["samples_per_s"] for r in epochs[1:])
+
+
+def bench_lag(example: str, epochs: int, tab: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        window, controller, _ = make_app(example, {"epochs": epochs}, Path(tmp))
+        summary, lags = train_in_app(controller, tab)
+        window.close()
+    print(f"event-loop lag, {example} x{epochs} epochs, '{tab}' plots on screen: {len(lags)} beats, "
+          f"p50 {percentile(lags, 50):.2f} ms, p99 {percentile(lags, 99):.2f} ms, max {max(lags):.2f} ms "
+          f"(targets: p99 < 16, max < 50); in-app {summary['samples_per_s']:,.0f} samples/s")
+
+
+def bench_repaint(points: int = 100_000, repeats: int = 60) -> None:
+    from nnstudio.ui.plots.base import CurvePlot
+
+    plot = CurvePlot("Repaint benchmark", "value")
+    plot.resize(1200, 500)
+    plot.show()
+    QApplication.processEvents()
+    x = np.arange(points, dtype=np.float64)
+    rng = np.random.default_rng(0)
+    series = [np.cumsum(rng.normal(size=points)) for _ in range(3)]
+    for i, y in enumerate(series):
+        plot.curve(f"c{i}", f"curve {i}", ["#1f77b4", "#ff7f0e", "#2ca02c"][i])
+    paint, update = [], []
+    for r in range(repeats):
+        grow = points - repeats + r + 1  # the live case: a little more data each time
+        started = time.perf_counter()
+        for i, y in enumerate(series):
+            plot.set_data(f"c{i}", x[:grow], y[:grow])
+        middle = time.perf_counter()
+        plot.widget.viewport().repaint()
+        done = time.perf_counter()
+        update.append((middle - started) * 1e3)
+        paint.append((done - middle) * 1e3)
+    print(f"repaint, 3 curves x {points:,} points: median {statistics.median(paint):.2f} ms, "
+          f"p95 {percentile(paint, 95):.2f} ms (target < 8 ms); setData for all three: median "
+          f"{statistics.median(update):.2f} ms")
+
+
+def bench_throughput(example: str, epochs: int, repeats: int) -> None:
+    app_rates, cli_rates = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            window, controller, project = make_app(example, {"epochs": epochs}, Path(tmp))
+            summary, _ = train_in_app(controller, "curves")
+            window.close()
+            app_rates.append(summary["samples_per_s"])
+            cli_rates.append(train_in_cli(project, Path(tmp)))
+    app_rate, cli_rate = statistics.median(app_rates), statistics.median(cli_rates)
+    print(f"throughput, {example} x{epochs} epochs, {repeats} alternating pairs: app {app_rate:,.0f} samples/s, "
+          f"CLI {cli_rate:,.0f} samples/s, ratio {app_rate / cli_rate:.3f} (target >= 0.9)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs, fewer repeats")
+    args = parser.parse_args()
+    QApplication.instance() or QApplication(sys.argv[:1])
+    from nnstudio.training.threads import configure_torch
+
+    print(f"threads: {configure_torch()}")  # what the app does once after its first paint
+    scale = 0.4 if args.quick else 1.0
+    bench_repaint()
+    bench_lag("spirals", int(150 * scale), "boundary")
+    bench_lag("digits_cnn", int(120 * scale), "curves")
+    bench_throughput("digits_cnn", int(60 * scale), 2 if args.quick else 3)
+    bench_throughput("spirals", int(100 * scale), 2 if args.quick else 3)
+
+
+if __name__ == "__main__":
+    main()

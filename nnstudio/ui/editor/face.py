@@ -1,0 +1,128 @@
+"""The text on a node, laid out once per change into QStaticText so paint() only blits glyphs.
+
+Three levels of detail, chosen in paint() from the zoom:
+- close up: header (glyph, name), layer title, key params as a two-column sheet, output shape;
+- mid zoom, where body text would be a blur: only the name, large, across the body;
+- far out: nothing (the coloured box and its header are enough to see the structure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPainter, QStaticText
+
+from nnstudio.layers.spec import LayerSpec
+from nnstudio.model import Node
+from nnstudio.ui.editor import style
+
+TEXT_ZOOM = 0.55  # below this, the body text is replaced by the large name
+NAME_ZOOM = 0.15  # below this, no text at all
+
+
+@dataclass(frozen=True)
+class FaceData:
+    """Everything shown on a node, as plain values: equal data means no relayout is needed."""
+
+    name: str
+    glyph: str
+    title: str
+    params: tuple[tuple[str, str], ...]
+    shape: str
+    shape_known: bool
+    returns: bool  # an Output node: it shows what the model returns
+
+
+def face_data(node: Node, spec: LayerSpec | None, shape: str, known: bool) -> FaceData:
+    if spec is None:
+        return FaceData(node.name, "?", f"unknown type {node.type}", (), shape, known, False)
+    defaults = spec.defaults()
+    params = tuple((name, style.format_value(node.params.get(name, defaults.get(name))))
+                   for name in spec.key_params)
+    return FaceData(node.name, spec.glyph, spec.title, params, shape, known, not spec.outputs)
+
+
+def body_lines(spec: LayerSpec | None) -> int:
+    """Lines under the header: the title, one per key param, the output shape."""
+    return 2 + (len(spec.key_params) if spec is not None else 0)
+
+
+Run = tuple[QPointF, QStaticText, str, QColor]  # where, text, font role, colour
+
+
+class Face:
+    def __init__(self) -> None:
+        self.data: FaceData | None = None
+        self._runs: list[Run] = []
+        self._name_run: Run | None = None
+
+    def set(self, data: FaceData, width: float, height: float) -> bool:
+        """Lay out `data`; returns False (and does nothing) when it is what is shown already."""
+        if data == self.data:
+            return False
+        self.data = data
+        self._runs = _layout(data, width)
+        self._name_run = _name_layout(data.name, width, height)
+        return True
+
+    def lines(self) -> list[str]:
+        """The close-up text, one string per line, params as 'name = value' (tests, accessibility)."""
+        if self.data is None:
+            return []
+        data = self.data
+        arrow = "returns " if data.returns else "→ "
+        return [data.name, data.title, *(f"{k} = {v}" for k, v in data.params),
+                arrow + (data.shape or "?")]
+
+    def paint(self, painter: QPainter, zoom: float) -> None:
+        if zoom >= TEXT_ZOOM:
+            runs = self._runs
+        elif zoom >= NAME_ZOOM and self._name_run is not None:
+            runs = [self._name_run]
+        else:
+            return
+        for position, static, role, colour in runs:
+            painter.setFont(style.font(role))
+            painter.setPen(colour)
+            painter.drawStaticText(position, static)
+
+
+def _static(text: str) -> QStaticText:
+    static = QStaticText(text)
+    static.setTextFormat(Qt.TextFormat.PlainText)
+    return static
+
+
+def _layout(data: FaceData, width: float) -> list[Run]:
+    runs: list[Run] = []
+    header_y = (style.HEADER_HEIGHT - style.LINE_HEIGHT) / 2
+    runs.append((QPointF(style.PADDING, header_y - 1), _static(data.glyph), "glyph", style.NODE_FILL))
+    name_x = style.PADDING + 20
+    name = style.elide(data.name, "title", width - name_x - 24)
+    runs.append((QPointF(name_x, header_y), _static(name), "title", style.NODE_FILL))
+    inner = width - 2 * style.TEXT_LEFT
+    y = style.HEADER_HEIGHT + style.PADDING
+    runs.append((QPointF(style.TEXT_LEFT, y), _static(style.elide(data.title, "body", inner)), "body",
+                 style.TEXT_MUTED))
+    for key, value in data.params:  # a small property sheet: the value is never the part elided
+        y += style.LINE_HEIGHT
+        value = style.elide(value, "body", inner * 0.6)
+        value_width = style.text_width(value, "body")
+        key = style.elide(key, "body", inner - value_width - 8)
+        runs.append((QPointF(style.TEXT_LEFT, y), _static(key), "body", style.TEXT_MUTED))
+        runs.append((QPointF(width - style.TEXT_LEFT - value_width, y), _static(value), "body", style.TEXT))
+    y += style.LINE_HEIGHT
+    arrow = "returns " if data.returns else "→ "
+    shape = style.elide(arrow + (data.shape or "?"), "shape", inner)
+    runs.append((QPointF(style.TEXT_LEFT, y), _static(shape), "shape",
+                 style.SHAPE_TEXT if data.shape_known else style.SHAPE_UNKNOWN))
+    return runs
+
+
+def _name_layout(name: str, width: float, height: float) -> Run:
+    """The name in a large font, centred in the body, for mid zoom."""
+    text = style.elide(name, "overview", width - 12)
+    text_width = style.text_width(text, "overview")
+    top = style.HEADER_HEIGHT + (height - style.HEADER_HEIGHT - style.metrics("overview").height()) / 2
+    return QPointF((width - text_width) / 2, top), _static(text), "overview", style.TEXT

@@ -1,0 +1,167 @@
+"""TrainingController: the one object the main window creates to get live training.
+
+It adds two docks (Training settings on the right, Training with controls, plots, evaluation and runs at
+the bottom) and a Training menu. The window must paint without torch, so the docks start with a short
+note and their content is built once torch is imported: on a worker thread right after the window's
+first paint, or at once when Train is pressed or `build()` is called (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QWidget
+
+SETTINGS_DOCK = "dock_training_settings"
+TRAINING_DOCK = "dock_training"
+
+
+def _import_engine() -> None:
+    """Runs on a helper thread: torch and the training engine take seconds to import."""
+    import nnstudio.training.engine  # noqa: F401
+    import nnstudio.training.threads as threads
+
+    threads.preload_lazy_modules()
+
+
+def _placeholder(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #777;")
+    return label
+
+
+class TrainingController(QObject):
+    ready = Signal()
+    _imported = Signal()
+
+    def __init__(self, window, runs_root: Path | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.runs_root = runs_root
+        self.bench = None
+        self.ask_before_close = True
+        self._importing = False
+        self._imported.connect(self.build)
+        self.settings_dock = self._dock("Training settings", SETTINGS_DOCK, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.training_dock = self._dock("Training", TRAINING_DOCK, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._arrange_docks()
+        self.actions = self._create_actions()
+        window.installEventFilter(self)
+
+    # --- building ----------------------------------------------------------------------------
+    def _dock(self, title: str, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self.window)
+        dock.setObjectName(name)
+        dock.setWidget(_placeholder("Loading the training tools…"))
+        self.window.addDockWidget(area, dock)
+        return dock
+
+    def _arrange_docks(self) -> None:
+        docks = getattr(self.window, "docks", {})
+        if "inspector" in docks:
+            self.window.tabifyDockWidget(docks["inspector"], self.settings_dock)
+            docks["inspector"].raise_()
+        if "problems" in docks:
+            self.window.tabifyDockWidget(docks["problems"], self.training_dock)
+            docks["problems"].raise_()
+
+    def _create_actions(self) -> dict[str, QAction]:
+        menu = self.window.menuBar().addMenu("&Training")
+        specs = (("train", "&Train", "F5", self.train, "Train the model as it is now"),
+                 ("pause", "&Pause / Resume", "F6", self.toggle_pause, "Pause the run, or resume it"),
+                 ("stop", "&Stop", "Shift+F5", self.stop, "Stop the run and keep a checkpoint"))
+        actions = {}
+        for key, text, shortcut, handler, tip in specs:
+            action = QAction(text, self.window)
+            action.setShortcut(QKeySequence(shortcut))
+            action.setStatusTip(tip)
+            action.triggered.connect(handler)
+            menu.addAction(action)
+            actions[key] = action
+        menu.addSeparator()
+        for dock in (self.settings_dock, self.training_dock):
+            menu.addAction(dock.toggleViewAction())
+        return actions
+
+    def build(self) -> None:
+        """Create the real panels (imports torch on this thread if the helper has not yet)."""
+        if self.bench is not None:
+            return
+        from nnstudio.ui.training.workbench import Workbench
+
+        self.bench = Workbench(self.window, self.runs_root, self)
+        self.settings_dock.setWidget(self.bench.settings_panel)
+        self.training_dock.setWidget(self.bench.dock_body)
+        self.ready.emit()
+
+    def build_soon(self) -> None:
+        """Import the engine on a helper thread, then build on the GUI thread."""
+        if self._importing or self.bench is not None:
+            return
+        self._importing = True
+
+        def work() -> None:
+            try:
+                _import_engine()
+            finally:
+                self._imported.emit()  # queued to the GUI thread
+
+        threading.Thread(target=work, name="nnstudio-import-torch", daemon=True).start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.window:
+            if event.type() == QEvent.Type.Paint and not self._importing:
+                QTimer.singleShot(0, self.build_soon)  # after the first paint has finished
+            elif event.type() == QEvent.Type.Close and not self._close(event):
+                return True
+        return False
+
+    def _close(self, event: QEvent) -> bool:
+        """Before the window closes: a running model is stopped cooperatively (after asking)."""
+        if self.bench is None or not self.bench.is_training:
+            if self.bench is not None:
+                self.bench.shutdown()
+            return True
+        if self.ask_before_close:
+            answer = QMessageBox.question(self.window, "Training is running",
+                                          "A model is training. Stop it (a checkpoint is kept) and close?")
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return False
+        self.bench.shutdown()
+        return True
+
+    # --- actions -----------------------------------------------------------------------------
+    def _bench(self):
+        self.build()
+        self._follow_document()
+        return self.bench
+
+    def _follow_document(self) -> None:
+        if self.bench.document is not self.window.document:
+            self.bench.set_document(self.window.document)
+
+    def train(self) -> bool:
+        bench = self._bench()
+        self.training_dock.show()
+        self.training_dock.raise_()
+        return bench.train()
+
+    def toggle_pause(self) -> None:
+        bench = self._bench()
+        if bench.session is not None and bench.session.state in ("paused", "pausing"):
+            bench.resume()
+        else:
+            bench.pause()
+
+    def stop(self) -> None:
+        self._bench().stop()
+
+    @property
+    def widget(self) -> QWidget | None:
+        return self.bench.dock_body if self.bench is not None else None

@@ -1,0 +1,161 @@
+"""What the Runs tab can do with a run: show or compare its curves, evaluate it, load its weights into the
+editor's model, resume it, delete it.
+
+"Loading weights into the editor" compiles the graph as it is now and copies in every tensor whose layer
+name and shape still match; what no longer fits keeps its fresh initial values, and the message says so.
+The loaded weights are then where the next Train starts from (when that box is ticked).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QCheckBox, QMessageBox
+
+from nnstudio.ui.plots.series import RunSeries
+from nnstudio.ui.runs import RunRecord, RunStore
+from nnstudio.ui.training.worker import RunRequest
+
+if TYPE_CHECKING:
+    from nnstudio.ui.training.workbench import Workbench
+
+
+class RunActions:
+    def __init__(self, bench: Workbench) -> None:
+        self.bench = bench
+        self.loaded: tuple[Path, str] | None = None  # checkpoint folder, description
+        self.start_from_loaded = QCheckBox("Start the next run from the loaded weights")
+        self.start_from_loaded.setObjectName("training_start_from_loaded")
+        self.start_from_loaded.setVisible(False)
+        bench.controls.layout().addWidget(self.start_from_loaded)
+        runs = bench.runs
+        runs.show_requested.connect(self.show)
+        runs.compare_requested.connect(self.compare)
+        runs.evaluate_requested.connect(lambda record: self.evaluate(record))
+        runs.load_requested.connect(self.load_weights)
+        runs.resume_requested.connect(self.resume)
+        runs.delete_requested.connect(self.delete)
+        self.confirm = self._ask  # replaced in tests: (title, text) -> bool
+
+    # --- curves ------------------------------------------------------------------------------
+    def _series(self, record: RunRecord, store: RunStore) -> tuple[RunSeries, list[dict]]:
+        session = self.bench.session
+        if session is not None and session.record.path == record.path:
+            return session.series, session.records
+        history = store.history(record)
+        return RunSeries.from_history(history), history.records()
+
+    def show(self, record: RunRecord) -> None:
+        series, records = self._series(record, self.bench.store())
+        self.bench.shown_records = records
+        self.bench.plots.show_run(series, record.name)
+        self.bench.plots.set_boundary_available(False)
+        self.bench.tabs.setCurrentWidget(self.bench.plots)
+
+    def compare(self, first: RunRecord, second: RunRecord) -> None:
+        store = self.bench.store()
+        primary, records = self._series(first, store)
+        overlay, _ = self._series(second, store)
+        self.bench.shown_records = records
+        self.bench.plots.show_run(primary, first.name, overlay, second.name)
+        self.bench.plots.set_boundary_available(False)
+        self.bench.tabs.setCurrentWidget(self.bench.plots)
+
+    # --- evaluation --------------------------------------------------------------------------
+    def evaluate(self, record: RunRecord, store: RunStore | None = None, automatic: bool = False) -> None:
+        store = store or self.bench.store()
+        checkpoint = record.checkpoint("best") or record.checkpoint("last")
+        if checkpoint is None:
+            self.bench.evaluation.show_error(f"{record.name} saved no checkpoint")
+            return
+        try:
+            text = store.project_text(record)
+        except OSError as exc:
+            self.bench.evaluation.show_error(f"{record.name}: its project snapshot cannot be read ({exc})")
+            return
+        self.bench.evaluation.show_busy(f"Evaluating {record.name}…")
+        self.bench.evaluator.evaluate(text, self.bench.document.registry, self.bench.base_dir(), checkpoint,
+                                      record.name)
+        if not automatic:
+            self.bench.tabs.setCurrentWidget(self.bench.evaluation)
+
+    # --- weights -----------------------------------------------------------------------------
+    def load_weights(self, record: RunRecord) -> None:
+        from nnstudio.compile import CompileError
+        from nnstudio.compile.weights import WeightsError
+        from nnstudio.io.importing.weights import load_graph_weights
+
+        checkpoint = record.checkpoint("best") or record.checkpoint("last")
+        if checkpoint is None:
+            return
+        bench = self.bench
+        try:
+            _, report = load_graph_weights(bench.document.project, checkpoint, strict=False)
+        except CompileError as exc:
+            bench.controls.show_error(f"Cannot load {record.name}'s weights: the graph does not compile now "
+                                      f"({exc.diagnostics[0].message if exc.diagnostics else exc})")
+            return
+        except WeightsError as exc:
+            bench.controls.show_error(f"Cannot load {record.name}'s weights: {exc}")
+            return
+        which = checkpoint.name
+        if report.ok:
+            text = f"Model weights: {record.name} ({which} checkpoint), every layer matched."
+        else:
+            text = (f"Model weights: {record.name} ({which} checkpoint). The graph changed since that run, so "
+                    f"only layers whose name and shape still match were loaded; the rest keep fresh initial "
+                    f"weights ({report.describe(4)}).")
+        self.loaded = (checkpoint, text)
+        bench.controls.detail.setText(text if len(text) < 90 else text[:87] + "…")
+        bench.controls.detail.setToolTip(text)
+        bench.controls.status.setText(text)
+        self.start_from_loaded.setVisible(True)
+        self.start_from_loaded.setChecked(True)
+
+    def initial_weights(self) -> Path | None:
+        if self.loaded is not None and self.start_from_loaded.isChecked():
+            return self.loaded[0]
+        return None
+
+    # --- resume and delete -------------------------------------------------------------------
+    def resume(self, record: RunRecord) -> None:
+        bench = self.bench
+        checkpoint = record.checkpoint("last")
+        if bench.is_training or checkpoint is None:
+            return
+        store = bench.store()
+        try:
+            text = store.project_text(record)
+        except OSError as exc:
+            bench.controls.show_error(f"Cannot resume {record.name}: {exc}")
+            return
+        record.resumes += 1
+        request = RunRequest(text, bench.document.registry, bench.base_dir(), record.path, resume_from=checkpoint,
+                             boundary=True)
+        from nnstudio.ui.training.session import RunSession
+
+        session = RunSession(request, record, store, f"{record.name} (resumed)", bench)
+        bench._start(session, fresh=False)
+
+    def delete(self, records: list[RunRecord]) -> None:
+        bench = self.bench
+        records = [r for r in records if not (bench.is_training and bench.session.record.path == r.path)]
+        if not records:
+            return
+        names = ", ".join(r.name for r in records)
+        if not self.confirm("Delete runs", f"Delete {names}? Their settings, curves and checkpoints are removed "
+                            "from disk."):
+            return
+        store = bench.store()
+        for record in records:
+            store.delete(record)
+        if self.loaded is not None and any(self.loaded[0].is_relative_to(r.path) for r in records):
+            self.loaded = None
+            self.start_from_loaded.setVisible(False)
+            self.start_from_loaded.setChecked(False)
+        bench.refresh_runs()
+
+    def _ask(self, title: str, text: str) -> bool:
+        answer = QMessageBox.question(self.bench.window, title, text)
+        return answer == QMessageBox.StandardButton.Yes
