@@ -103,12 +103,12 @@ class Trainer:
             self.schedule.load_state_dict(state["scheduler"])
             if self.runner.scaler is not None and state.get("scaler"):
                 self.runner.scaler.load_state_dict(state["scaler"])
-        except (KeyError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"{checkpoint.path}: the optimizer or schedule state does not fit these "
-                                  f"settings ({exc})") from None
-        self.monitor.load_state_dict(state.get("monitor", {}))
-        self.state = LoopState.restored(state, self.device)
-        self.generator.set_state(state["shuffle"])
+            self.monitor.load_state_dict(state.get("monitor", {}))
+            self.state = LoopState.restored(state, self.device)
+            self.generator.set_state(state["shuffle"])
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"{checkpoint.path}: its trainer state does not fit these settings "
+                                  f"({type(exc).__name__}: {exc})") from None
         best = checkpoint.path.parent / "best"
         if self.settings.early_stopping.restore_best and (best / "checkpoint.json").exists():
             self.state.best_weights = _weights_from(best, self.module)

@@ -8,9 +8,6 @@ regains control.
 
 from __future__ import annotations
 
-import ctypes
-import platform
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -19,22 +16,6 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from nnstudio.analysis import Analysis, analyze
 from nnstudio.layers.registry import Registry
 from nnstudio.model import Graph, Project
-
-
-def _shield_none_refcount() -> None:
-    """Work around a PySide6 6.12 bug that otherwise aborts the app on Python 3.10/3.11.
-
-    PySide6 6.12 returns None from every void method (setPos, setPen, resize...) without taking a new
-    reference. Python 3.12+ makes None immortal, so that is harmless there; on older CPython each call
-    drops None's refcount by one and the process dies ("deallocating None") after a few thousand
-    calls. PySide6 6.11 is not affected. Giving None a refcount no session can exhaust makes it
-    effectively immortal, as it is on 3.12.
-    """
-    if sys.version_info < (3, 12) and platform.python_implementation() == "CPython":
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 48
-
-
-_shield_none_refcount()
 
 
 class Document(QObject):

@@ -154,3 +154,46 @@ def test_ctrl_c_stops_cleanly_and_saves_a_checkpoint(tmp_path):
     info = json.loads((out / "checkpoints" / "last" / "checkpoint.json").read_text())
     assert info["step"] >= 1
     assert json.loads(metrics.read_text().splitlines()[-1])["status"] == "stopped"
+
+
+class Terminal:
+    """A text stream that claims to be a terminal, so the progress bar is drawn."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_with_loss_and_eta():
+    pytest.importorskip("tqdm")
+    from nnstudio.cli.train import Progress
+    from nnstudio.training import Trainer
+    from tests.training.helpers import make_job
+
+    trainer = Trainer(make_job({"epochs": 3, "instrumentation": {"enabled": True, "loss_every": 1}}))
+    terminal = Terminal()
+    progress = Progress(trainer, terminal)
+    trainer.run()
+    progress.close()
+    assert progress.bar is not None and progress.bar.n == 9  # 48 samples / 16 = 3 steps × 3 epochs
+    assert "epoch 3" in terminal.text and "val_loss=" in terminal.text and "<" in terminal.text  # tqdm's ETA
+
+
+def test_threads_option_is_applied(tmp_path, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        assert main(["train", str(write_project(tmp_path)), "--threads", "1", "--out", str(tmp_path / "r")]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

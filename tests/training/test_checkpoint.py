@@ -125,3 +125,13 @@ def test_a_pickle_with_code_in_trainer_state_is_refused(tmp_path):
     torch.save({"epoch": 1, "step": 1, "evil": print}, last / "trainer_state.pt")
     with pytest.raises(CheckpointError, match="unreadable"):
         load_checkpoint(last)
+
+
+def test_a_trainer_state_missing_parts_is_refused_with_the_folder_named(tmp_path):
+    Trainer(make_job({"epochs": 1}), tmp_path).run()
+    last = tmp_path / "checkpoints" / "last"
+    state = torch.load(last / "trainer_state.pt", weights_only=True)
+    del state["shuffle"]
+    torch.save(state, last / "trainer_state.pt")
+    with pytest.raises(CheckpointError, match="its trainer state does not fit"):
+        Trainer(make_job({"epochs": 2})).restore(load_checkpoint(last))

@@ -21,7 +21,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from nnstudio.analysis.layout import auto_layout
 from nnstudio.analysis.validate import analyze
 from nnstudio.io.importing.functions import Converted, Refused, convert_call, is_helper
-from nnstudio.io.importing.modules import fit, free_choices, layer_classes, specs_for
+from nnstudio.io.importing.modules import fit, free_choices, is_layer_class, specs_for
 from nnstudio.io.importing.patterns import emit_pattern, match_module
 from nnstudio.io.importing.source import ImportModelError
 from nnstudio.layers.registry import Registry, default_registry
@@ -35,13 +35,15 @@ InputSpec = tuple[tuple[int, ...], str]  # shape without the batch dim, dtype
 
 
 class _Tracer(fx.Tracer):
-    def __init__(self, leaves: set[type]) -> None:
+    """Keeps every module the catalogue knows as one call (torch.nn modules are leaves anyway)."""
+
+    def __init__(self, registry: Registry) -> None:
         super().__init__()
-        self.leaves = leaves
+        self.registry = registry
         self.record_stack_traces = True
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        return type(m) in self.leaves or super().is_leaf_module(m, module_qualified_name)
+        return is_layer_class(type(m), self.registry) or super().is_leaf_module(m, module_qualified_name)
 
 
 @dataclass
@@ -76,7 +78,7 @@ def where(node: fx.Node) -> str:
 
 
 def trace(model: nn.Module, registry: Registry) -> fx.GraphModule:
-    tracer = _Tracer(layer_classes(registry))
+    tracer = _Tracer(registry)
     try:
         graph = tracer.trace(model)
     except Exception as exc:  # control flow on tensor values, unsupported Python: fx says which

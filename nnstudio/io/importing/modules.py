@@ -10,6 +10,8 @@ public attributes in every submodule, and the same weight names and shapes.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nnstudio.layers.params import ParamKind, ParamSpec
+from nnstudio.layers.params import ParamKind, ParamSpec, ParamValueError
 from nnstudio.layers.registry import Registry
 from nnstudio.layers.spec import Construct, Inputs, LayerSpec, TensorType
 
@@ -63,13 +65,37 @@ def _probe_constructs(spec: LayerSpec) -> Iterator[Construct]:
                 continue
 
 
-def layer_classes(registry: Registry) -> set[type]:
-    """Every module class some catalogue layer builds: the importer keeps these as leaves."""
-    return set(_classes_by_spec(registry))
+@lru_cache(maxsize=8)
+def _classes_by_source(registry: Registry) -> dict[tuple[str, str], type]:
+    """nnstudio's own custom modules by (name, source): python exports carry copies of them."""
+    found = {}
+    for cls in _classes_by_spec(registry):
+        if cls.__module__.split(".")[0] == "nnstudio":
+            with contextlib.suppress(OSError, TypeError):
+                found[(cls.__qualname__, inspect.getsource(cls))] = cls
+    return found
+
+
+def catalogue_class(cls: type, registry: Registry) -> type | None:
+    """The catalogue class `cls` is, or is a verbatim copy of (as in an exported model.py)."""
+    if cls in _classes_by_spec(registry):
+        return cls
+    if not _classes_by_source(registry):
+        return None
+    try:
+        return _classes_by_source(registry).get((cls.__qualname__, inspect.getsource(cls)))
+    except (OSError, TypeError):
+        return None
+
+
+def is_layer_class(cls: type, registry: Registry) -> bool:
+    """Whether the importer keeps modules of this class as leaves (one node each)."""
+    return catalogue_class(cls, registry) is not None
 
 
 def specs_for(module: nn.Module, registry: Registry) -> tuple[LayerSpec, ...]:
-    return _classes_by_spec(registry).get(type(module), ())
+    cls = catalogue_class(type(module), registry)
+    return _classes_by_spec(registry).get(cls, ()) if cls is not None else ()
 
 
 def fingerprint(module: nn.Module) -> dict[str, Any]:
@@ -115,6 +141,10 @@ def fit(module: nn.Module, spec: LayerSpec, types: Inputs) -> tuple[Fit | None, 
             break
     if best:
         return None, best
+    for p in spec.params:  # prefer defaults where they build the same module (stride None, not 2)
+        trial = {**params, p.name: p.default}
+        if params[p.name] != p.default and not _score(spec, trial, types, target):
+            params = trial
     return Fit(spec, params, spec.build(spec.resolve_params(params)[0], types)), []
 
 
@@ -174,6 +204,10 @@ def _candidates(spec: ParamSpec, module: nn.Module, target: dict[str, Any]) -> l
             found.extend(v - 1 for v in numbers if isinstance(v, int))
     unique: list[Any] = []
     for value in found:
+        try:
+            value = spec.coerce(value)
+        except (ParamValueError, TypeError, ValueError):
+            continue  # e.g. a submodule stored under the param's name
         if not any(type(value) is type(u) and value == u for u in unique):
             unique.append(value)
     return unique

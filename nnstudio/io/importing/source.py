@@ -58,12 +58,14 @@ def _load_file(path: Path):
     if spec is None or spec.loader is None:
         raise ImportModelError(f"{path}: not a Python file")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses, inspect.getsource and pickling look modules up here
     added = folder not in sys.path
     if added:
         sys.path.insert(0, folder)  # so the file can import its neighbours
     try:
         spec.loader.exec_module(module)
     except Exception as exc:  # the user's file may fail in any way
+        del sys.modules[spec.name]
         raise ImportModelError(f"{path}: importing it failed: {type(exc).__name__}: {exc}") from None
     finally:
         if added:

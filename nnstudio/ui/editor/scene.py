@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsScene, QGraphicsSceneMouseEvent
+from PySide6.QtWidgets import QGraphicsScene, QGraphicsSceneMouseEvent
 
 from nnstudio.analysis import Analysis, Diagnostic
 from nnstudio.layers.spec import LayerSpec, TensorType
@@ -280,7 +280,8 @@ def _grid_lines(rect: QRectF, step: float) -> list[QLineF]:
     return lines
 
 
-def _index_problems(diagnostics: list[Diagnostic]):
+def _index_problems(diagnostics: list[Diagnostic]) -> tuple[
+        dict[str, list[Diagnostic]], dict[tuple[str, str | None], list[Diagnostic]], list[Diagnostic]]:
     """Problems per node, per (node, port) for edges, and cycles (which mark every edge inside)."""
     by_node: dict[str, list[Diagnostic]] = defaultdict(list)
     by_port: dict[tuple[str, str | None], list[Diagnostic]] = defaultdict(list)
@@ -297,6 +298,3 @@ def _index_problems(diagnostics: list[Diagnostic]):
             by_port[(diagnostic.node_id, diagnostic.port)].append(diagnostic)
     return by_node, by_port, cycles
 
-
-def node_items(items: list[QGraphicsItem]) -> list[NodeItem]:
-    return [item for item in items if isinstance(item, NodeItem)]

@@ -1,12 +1,15 @@
 """EditorView: the canvas widget. It owns its scene (parented to it) and forwards user gestures.
 
 Performance choices, measured with benchmarks/bench_canvas.py on a 1,000-node project:
-- MinimalViewportUpdate: only the exposed regions repaint when an item changes; on a large graph
-  that beats redrawing the bounding rect of all changes (Smart) or the whole viewport (Full).
-- Node items use DeviceCoordinateCache, so panning blits cached pixmaps; text is laid out into
-  QStaticText when a node changes, never in paint(); edges recompute their path only when an end
-  node moves; the scene indexes items in a BSP tree.
-- The background (grid) is cached by the view.
+- MinimalViewportUpdate: dragging a node repaints only the strips that changed. Full update costs
+  a whole-viewport repaint per mouse move (4-7x slower when the graph is fitted to the window);
+  Smart and BoundingRect measure about the same as Minimal, which is the simplest to reason about.
+- Node items use DeviceCoordinateCache (the pixmap cache is enlarged so a screenful fits), so panning
+  blits pixmaps; node text is laid out into QStaticText when a node changes, never in paint().
+- Level of detail: zoomed out, node text gives way to a large name and then to nothing, ports hide,
+  and links are drawn by one overview item instead of a thousand items.
+- Edges recompute their path only when one of their two nodes moves; the scene uses a BSP index;
+  the grid background is cached by the view.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def exported(tmp_path_factory):
 
 @pytest.mark.slow
 def test_train_py_retraces_the_engine(exported, tmp_path: Path) -> None:
-    project, folder, result = exported
+    project, folder, _result = exported
     assert {p.name for p in folder.iterdir()} >= {"model.py", "model.pt", "train.py", "data.npz", "initial.pt",
                                                  "README.md", "project.nnstudio"}
     job = prepare(project)
@@ -113,7 +113,7 @@ def test_train_py_builds_the_same_optimizer_loss_and_schedule(exported, tmp_path
         assert scheduler is None
         return
     assert type(scheduler) is type(reference.scheduler)
-    assert train.SCHEDULE_PER_STEP == reference.per_step
+    assert reference.per_step == train.SCHEDULE_PER_STEP
     count = steps * job.settings.epochs if reference.per_step else job.settings.epochs
     assert _lrs(theirs, scheduler, reference.per_step, count) == pytest.approx(
         _lrs(ours, reference.scheduler, reference.per_step, count))

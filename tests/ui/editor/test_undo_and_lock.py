@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
-from nnstudio.model import Project
+from nnstudio.model import Endpoint, Project
 from nnstudio.ui.commands import RenameNodeCommand, SetParamCommand
 from nnstudio.ui.document import Document
 from nnstudio.ui.editor.interactions import locked_message
@@ -150,3 +150,34 @@ def test_problems_are_marked_on_nodes_and_links(make_canvas):
     assert not edge.has_problem
     assert not badge.isVisible()
     assert canvas.scene.nodes[conv].shape_text == "[N, 16, 14, 14]"
+
+
+def test_links_inside_a_cycle_are_marked(make_canvas):
+    b = mlp()
+    relu = b.graph.node_by_name("relu").id
+    fc1 = b.graph.node_by_name("linear_1").id
+    b.graph.connect(Endpoint(fc1, "out"), Endpoint(relu, "in"))  # files may hold what the canvas refuses
+    canvas = make_canvas(b.project)
+    marked = {(e.source.node_item.node_id, e.target.node_item.node_id)
+              for e in canvas.scene.edges.values() if e.has_problem}
+    assert (fc1, relu) in marked and (relu, fc1) in marked
+    inside = [e for e in canvas.scene.edges.values()
+              if {e.source.node_item.node_id, e.target.node_item.node_id} == {relu, fc1}]
+    assert len(inside) == 2 and all("the graph has a cycle" in e.toolTip() for e in inside)
+    assert canvas.scene.nodes[relu].badge.is_error
+
+
+def test_escape_cancels_a_link_drag(make_canvas, qtbot):
+    canvas = make_canvas(mlp().project)
+    x = canvas.node_named("input")
+    viewport = canvas.view.viewport()
+    start = canvas.point(canvas.port(x, "out", False).scenePos())
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(viewport, start + QPoint(80, 120))
+    assert canvas.scene.interaction is not None
+    preview = canvas.scene.interaction.preview
+    canvas.view.setFocus()
+    qtbot.keyClick(canvas.view, Qt.Key.Key_Escape)
+    assert canvas.scene.interaction is None and preview.scene() is None
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=start + QPoint(80, 120))
+    assert canvas.document.undo_stack.count() == 0
