@@ -8,6 +8,7 @@ FILE.safetensors, ready for `nnstudio export FILE.nnstudio --checkpoint FILE.saf
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def _import_class(args: argparse.Namespace, out: Path) -> int:
 def _import_bundle(args: argparse.Namespace, out: Path) -> int:
     from safetensors.torch import save_file
 
+    from nnstudio.io.export.staging import default_mode
     from nnstudio.io.importing import BundleError, open_bundle
     from nnstudio.io.project_file import save
 
@@ -76,6 +78,8 @@ def _import_bundle(args: argparse.Namespace, out: Path) -> int:
     def write() -> tuple[Path, Path]:
         save_file(bundle.state, str(weights))
         save(bundle.project, out)
+        for path in (out, weights):
+            os.chmod(path, default_mode(directory=False))
         return out, weights
 
     _write(write, out)

@@ -133,7 +133,9 @@ def _gap(job: Job, info: FormatInfo, gap: float, where: str) -> ExportError:
     fault = _locate(job, info)
     if fault is not None:
         return ExportError(f"{head}; node {fault.node!r}: {fault.reason}", node=fault.node)
-    return ExportError(f"{head}; no single node is off on its own, so the error builds up across the graph")
+    if info.name in GRAPH_FORMATS:
+        return ExportError(f"{head}; no single node is off on its own, so the error builds up across the graph")
+    return ExportError(head)
 
 
 def _locate(job: Job, info: FormatInfo) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ from nnstudio.io.export.parity import (
     make_inputs,
     reference_outputs,
 )
-from nnstudio.io.importing.weights import Checkpoint, apply_weights, open_checkpoint
+from nnstudio.io.importing.weights import PROJECT_FILE, Checkpoint, apply_weights, open_checkpoint
+from nnstudio.io.project_file import load
+from nnstudio.io.reader import ProjectFileError
 from nnstudio.model.project import Project
 
 
@@ -68,6 +71,7 @@ def prepare(project: Project, checkpoint: str | os.PathLike[str] | None,
         except WeightsError as exc:
             raise ExportError(str(exc), bad_input=True) from None
         messages.append(f"weights from {opened.weights}")
+        messages.extend(_compare_with_checkpoint_project(project, opened))
     compiled.module.eval()
     held_out = _held_out(compiled, batch)
     with torch.no_grad():
@@ -75,6 +79,33 @@ def prepare(project: Project, checkpoint: str | os.PathLike[str] | None,
     example = make_inputs(compiled, TRACE_BATCH, HELD_OUT_SEED + 1)
     return Job(project, compiled, opened, example, held_out, expected, fx_owners(compiled, project.graph),
                base_dir, messages)
+
+
+def _graph_signature(project: Project) -> set[tuple]:
+    """The graph without ids and positions: what two projects must share to compute the same thing."""
+    graph = project.graph
+    names = {node.id: node.name for node in graph.nodes.values()}
+    nodes = {("node", n.name, n.type, json.dumps(n.params, sort_keys=True)) for n in graph.nodes.values()}
+    edges = {("edge", names[e.source.node], e.source.port, names[e.target.node], e.target.port)
+             for e in graph.edges.values()}
+    return nodes | edges
+
+
+def _compare_with_checkpoint_project(project: Project, checkpoint: Checkpoint) -> list[str]:
+    """Weights can fit a graph that differs in weightless layers; say so when the run's project differs."""
+    member = checkpoint.member(PROJECT_FILE)
+    if member is None:
+        return []
+    try:
+        trained = load(member)
+    except ProjectFileError as exc:
+        return [f"warning: cannot read the checkpoint's {PROJECT_FILE} to compare graphs ({exc})"]
+    differing = sorted(_graph_signature(project) ^ _graph_signature(trained), key=str)
+    if not differing:
+        return []
+    shown = ", ".join(str(item[1]) for item in differing[:4])
+    return [f"warning: the weights fit, but the checkpoint was trained with a different graph "
+            f"({len(differing)} difference(s), around {shown}); the export follows the given project"]
 
 
 def _held_out(compiled: CompiledModel, batch: int | tuple[torch.Tensor, ...] | None) -> tuple[torch.Tensor, ...]:

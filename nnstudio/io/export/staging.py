@@ -16,6 +16,17 @@ from nnstudio.io.export.errors import ExportError
 MARKER = "nnstudio-export.json"  # written into exported folders; marks a folder we may replace
 
 
+def default_mode(directory: bool) -> int:
+    """The permissions a plain open() or mkdir() would give under the current umask.
+
+    Temporary files (mkstemp, mkdtemp) are private (0600 / 0700); an export handed to the user
+    should not be.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    return (0o777 if directory else 0o666) & ~mask
+
+
 def check_destination(out: Path, folder: bool) -> None:
     """Refuse early, before any slow work, a destination that cannot be written."""
     parent = out.parent
@@ -71,6 +82,7 @@ class Staging:
         placed = []
         for entry in sorted(self.root.iterdir(), key=lambda p: p != self.target):
             final = self.out.parent / entry.name
+            os.chmod(entry, default_mode(entry.is_dir()))
             if entry.is_dir():
                 self._replace_folder(entry, final)
             else:

@@ -15,6 +15,7 @@ from nnstudio.compile.weights import check_weights
 from nnstudio.io.export.locate import record_values
 from nnstudio.io.export.nodes import fx_owners
 from nnstudio.io.export.parity import TOLERANCE, as_tensors, max_abs_diff
+from nnstudio.io.export.staging import default_mode
 from nnstudio.io.importing.convert import Conversion, InputSpec, convert, propagate, trace, where
 from nnstudio.io.importing.source import ImportModelError, instantiate
 from nnstudio.io.project_file import save
@@ -161,4 +162,6 @@ def save_import(result: ImportResult, out: str | os.PathLike[str]) -> tuple[Path
     weights_path = project_path.with_suffix(".safetensors")
     save_file(result.state, str(weights_path))
     save(result.project, project_path)
+    for path in (project_path, weights_path):
+        os.chmod(path, default_mode(directory=False))  # atomic saves start from private temp files
     return project_path, weights_path

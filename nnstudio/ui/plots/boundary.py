@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nnstudio.ui.plots.base import PALETTE, configure_plot, export_png
 
@@ -69,8 +69,11 @@ class BoundaryView(QWidget):
         self.item.addItem(self.points)
         self.grid: BoundaryGrid | None = None
         self.updates = 0
+        self.caption = QLabel()  # a label outside the plot: retitling a PlotItem re-lays out the whole plot
+        self.caption.setStyleSheet("color: #555;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.caption)
         layout.addWidget(self.widget)
 
     def set_points(self, x: np.ndarray, labels: np.ndarray, num_classes: int) -> None:
@@ -86,7 +89,7 @@ class BoundaryView(QWidget):
         self.grid = None
         self.image.clear()
         self.points.clear()
-        self.item.setTitle("Decision boundary", size="10pt")
+        self.caption.setText("")
 
     def set_grid(self, grid: BoundaryGrid) -> None:
         self.grid = grid
@@ -94,7 +97,7 @@ class BoundaryView(QWidget):
         self.image.setImage(region_image(grid), autoLevels=False, levels=(0, 255))
         (x0, x1), (y0, y1) = grid.x_range, grid.y_range
         self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-        self.item.setTitle(f"Decision boundary at step {grid.step}", size="10pt")
+        self.caption.setText(f"Class regions predicted by the model at step {grid.step}; dots are training samples.")
 
     def has_data(self) -> bool:
         return self.grid is not None

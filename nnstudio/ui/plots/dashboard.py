@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.ui.plots.base import CurvePlot
 from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
 from nnstudio.ui.plots.curves import LearningRateView, LossView, MetricView
 from nnstudio.ui.plots.layers import ActivationView, GradientView, WeightView
@@ -118,6 +119,21 @@ class LivePlots(QWidget):
         current.show_runs(self.runs())
         if self.selected:
             self._highlight(current)
+
+    def set_step_range(self, total_steps: int | None) -> None:
+        """Fix the step axis of every step-based plot to [0, total] for a live run (None: fit the data).
+
+        A fixed axis reads like a progress bar, and pyqtgraph then never regenerates the x ticks while the
+        curves grow, which is a large part of what a redraw costs.
+        """
+        for plot in self.findChildren(CurvePlot):
+            if plot.x_label != "step":
+                continue
+            if total_steps:
+                plot.item.enableAutoRange(x=False)
+                plot.item.setXRange(0, total_steps, padding=0.02)
+            else:
+                plot.item.enableAutoRange(x=True)
 
     def set_boundary_available(self, available: bool) -> None:
         index = self.tabs.indexOf(self.boundary)

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour
+from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour, set_title
 from nnstudio.ui.plots.heatmap import Heatmap
 from nnstudio.ui.plots.series import RunSeries, resample_histograms
 
@@ -197,7 +197,7 @@ class ActivationView(QWidget):
         if len(snapshots):
             steps = np.array([s.step for s in snapshots], dtype=np.float64)
             self.heatmap.set_image(np.log1p(image), cell_span(steps), (lo, hi))
-            self.heatmap.item.setTitle(f"Activation histogram over time: {run.layer_name(node_id)}", size="10pt")
+            set_title(self.heatmap.item, f"Activation histogram over time: {run.layer_name(node_id)}")
         else:
             self.heatmap.set_image(np.zeros((0, 0)), (0, 1), (0, 1))
 
@@ -264,6 +264,6 @@ class WeightView(QWidget):
         name = self._runs[0][0].layer_name(node_id)
         self.latest.curve("first", "first epoch", "#9ecae1", OVERLAY_STYLE)
         self.latest.curve("latest", "latest epoch", "#1f77b4", width=2.0)
-        self.latest.item.setTitle(f"Weights of {name}: epoch {epochs[0]} and epoch {epochs[-1]}", size="10pt")
+        set_title(self.latest.item, f"Weights of {name}: epoch {epochs[0]} and epoch {epochs[-1]}")
         self.latest.set_data("first", centres, image[0])
         self.latest.set_data("latest", centres, image[-1])

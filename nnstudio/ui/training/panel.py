@@ -124,9 +124,13 @@ class RunControls(QWidget):
 
     def show_progress(self, progress: Progress) -> None:
         bar, detail = describe_progress(progress)
-        self.progress.setValue(int(progress.fraction * 1000))
-        self.progress.setFormat(bar)
-        self.detail.setText(detail)
+        value = int(progress.fraction * 1000)
+        if value != self.progress.value():  # each change repaints; skip the ones that change nothing
+            self.progress.setValue(value)
+        if bar != self.progress.format():
+            self.progress.setFormat(bar)
+        if detail != self.detail.text():
+            self.detail.setText(detail)
 
     def show_error(self, text: str, details: bool = False, mark: bool = False) -> None:
         self.message.setText(text)

@@ -50,6 +50,7 @@ class RunActions:
         series, records = self._series(record, self.bench.store())
         self.bench.shown_records = records
         self.bench.plots.show_run(series, record.name)
+        self.bench.plots.set_step_range(None)
         self.bench.plots.set_boundary_available(False)
         self.bench.tabs.setCurrentWidget(self.bench.plots)
 
@@ -59,6 +60,7 @@ class RunActions:
         overlay, _ = self._series(second, store)
         self.bench.shown_records = records
         self.bench.plots.show_run(primary, first.name, overlay, second.name)
+        self.bench.plots.set_step_range(None)
         self.bench.plots.set_boundary_available(False)
         self.bench.tabs.setCurrentWidget(self.bench.plots)
 

@@ -31,6 +31,7 @@ from nnstudio.ui.training.session import RunSession
 from nnstudio.ui.training.worker import RunOutcome, RunRequest
 
 CHECK_DELAY_MS = 250
+PLOT_INTERVAL_MS = 100  # plots redraw at most 10 times a second: painting holds the GIL the training thread needs
 
 
 class Workbench(QObject):
@@ -70,6 +71,10 @@ class Workbench(QObject):
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
         self._check_timer.timeout.connect(self.check)
+        self._plot_timer = QTimer(self)
+        self._plot_timer.setSingleShot(True)
+        self._plot_timer.setInterval(PLOT_INTERVAL_MS)
+        self._plot_timer.timeout.connect(self.plots.refresh)
         self._connect()
         self.set_document(self.document)
 
@@ -230,6 +235,7 @@ class Workbench(QObject):
                                      "until the run ends.")
         self.shown_records = session.records
         self.plots.show_run(session.series, session.record.name)
+        self.plots.set_step_range(None)
         self.plots.set_boundary_available(False)
         self.tabs.setCurrentWidget(self.plots)
         session.started.connect(lambda info, s=session: self._on_started(s, info))
@@ -266,6 +272,8 @@ class Workbench(QObject):
         self.controls.set_state(session.state)
         points = info.points
         self.plots.set_boundary_available(points is not None)
+        if self.plots.primary is session.series:
+            self.plots.set_step_range(info.epochs * info.steps_per_epoch)
         if points is not None:
             self.plots.boundary.set_points(points[0], points[1], info.num_classes or 2)
         notes = ([info.weights_note] if info.weights_note else []) + [w.message for w in info.warnings]
@@ -280,8 +288,8 @@ class Workbench(QObject):
                 self.controls.progress.setFormat(self.controls.progress.format() + " · pausing…")
         if update.boundary is not None:
             self.plots.show_boundary(update.boundary)
-        if update.records and self.plots.primary is session.series:
-            self.plots.refresh()
+        if update.records and self.plots.primary is session.series and not self._plot_timer.isActive():
+            self._plot_timer.start()  # coalesces this update's redraw with the next ones
 
     def _on_state(self, state: str) -> None:
         self.controls.set_state(state)
@@ -298,6 +306,7 @@ class Workbench(QObject):
         self.window.view.set_read_only(False)
         self.settings_panel.set_locked(False)
         self.controls.set_state("idle")
+        self._plot_timer.stop()
         self.plots.refresh()
         self._report(session, outcome)
         self.refresh_runs()

@@ -112,9 +112,10 @@ def test_missing_onnx_extra_says_what_to_install(project, tmp_path: Path, monkey
 
 
 def test_extension_is_added_when_missing(project, tmp_path: Path) -> None:
-    result = export_model(project, "onnx", tmp_path / "model")
-    assert result.paths == [tmp_path / "model.onnx"]
-    assert any("added the .onnx extension" in m for m in result.messages)
+    result = export_model(project, "safetensors", tmp_path / "model")
+    assert result.paths == [tmp_path / "model.safetensors", tmp_path / "model.json"]
+    assert any("added the .safetensors extension" in m for m in result.messages)
+    assert (tmp_path / "model.safetensors").stat().st_mode & 0o044, "exports are readable like any new file"
 
 
 # --- failures inside the exporter: named nodes, nothing written ---------------------------
@@ -175,3 +176,21 @@ def test_function_nodes_are_named_too(tmp_path: Path, monkeypatch) -> None:
     owners = fx_owners(compiled, project.graph)
     adds = [n.name for n in compiled.module.graph.nodes if n.op == "call_function"]
     assert adds and all(owners[name] == "join" for name in adds)
+
+
+def test_checkpoint_trained_with_a_different_graph_is_flagged(tmp_path: Path) -> None:
+    """The weights fit (same Linear sizes) but the run used Tanh where the project now has ReLU."""
+    from nnstudio.io import save
+
+    trained = GraphBuilder()
+    trained.sequential(("Input", {"shape": [2]}), ("Linear", {"out_features": 8}), ("Tanh", {}),
+                       ("Linear", {"out_features": 3}), "Output")
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    save_weights(build_module(trained.project).module, folder / "model.safetensors")
+    save(trained.project, folder / "project.nnstudio")
+    result = export_model(mlp(width=8).project, "safetensors", tmp_path / "w.safetensors", checkpoint=folder)
+    assert any(m.startswith("warning: the weights fit, but the checkpoint was trained with a different graph")
+               for m in result.messages)
+    same = export_model(trained.project, "safetensors", tmp_path / "v.safetensors", checkpoint=folder)
+    assert not any(m.startswith("warning") for m in same.messages)
