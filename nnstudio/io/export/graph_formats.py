@@ -24,16 +24,16 @@ from nnstudio.io.export.parity import Runner
 
 @contextlib.contextmanager
 def quiet() -> Iterator[io.StringIO]:
-    """Silence exporter chatter (progress lines, warnings, log records) while a file is written.
+    """Silence exporter chatter (progress lines, graph dumps, warnings, log records) while it works.
 
     torch configures its own loggers, so only a process-wide logging.disable reliably mutes them;
     the previous setting is restored afterwards.
     """
     buffer = io.StringIO()
     previous = logging.root.manager.disable
-    with warnings.catch_warnings(), contextlib.redirect_stdout(buffer):
+    with warnings.catch_warnings(), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
         warnings.simplefilter("ignore")
-        logging.disable(logging.WARNING)
+        logging.disable(logging.CRITICAL)
         try:
             yield buffer
         finally:
@@ -51,11 +51,19 @@ class TorchScript:
 
     def write_module(self, module: nn.Module, args: tuple[Any, ...], path: Path, input_names: list[str],
                      output_names: list[str]) -> list[str]:
-        """Script the module (keeps control flow and any batch size). Returns notes for the user."""
+        """Script the module (keeps control flow and any batch size); trace it when scripting fails.
+
+        A traced file replays the ops seen on the example batch; the parity check then runs it on a
+        batch of another size, so a trace that baked in the batch size is refused, not shipped.
+        """
         with quiet():
-            scripted = torch.jit.script(module)
-            scripted.save(str(path))
-        return []
+            try:
+                torch.jit.script(module).save(str(path))
+                return []
+            except Exception as exc:  # TorchScript's compiler rejects many Python constructs
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            torch.jit.trace(module, tuple(args), check_trace=False).save(str(path))
+        return [f"TorchScript: scripting failed ({reason[:200]}), so the model was traced instead"]
 
     def load(self, path: Path) -> Runner:
         with quiet():

@@ -7,6 +7,7 @@ one, in order, finds the first node that cannot be exported or that the exported
 
 from __future__ import annotations
 
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,9 +97,22 @@ def locate(module: fx.GraphModule, owners: dict[str, str], handler: Any, suffix:
     return None
 
 
-def summarize_error(exc: BaseException, limit: int = 600) -> str:
-    """The first informative lines of an exporter's error: they are often pages long."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = " ".join(lines[:4]) if lines else type(exc).__name__
-    text = f"{type(exc).__name__}: {text}"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_BOILERPLATE = ("The following operation failed in the TorchScript interpreter",
+                "Traceback of TorchScript", "Failed to export the model with torch.export")
+
+
+def summarize_error(exc: BaseException, limit: int = 400) -> str:
+    """The informative part of an exporter's error: they are often pages long.
+
+    The innermost cause is the real reason (the ONNX exporter wraps torch.export's error), and
+    TorchScript puts the Python error last, after its own traceback.
+    """
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    lines = [_ANSI.sub("", line).strip() for line in str(exc).splitlines()]
+    lines = [line for line in lines if line and not line.startswith(_BOILERPLATE) and not line.startswith("File ")]
+    errors = [line for line in lines if re.match(r"^\w+(Error|Exception): ", line)]
+    text = errors[-1] if errors else (lines[0] if lines else "")
+    text = text if re.match(r"^\w+(Error|Exception): ", text) else f"{type(exc).__name__}: {text}".rstrip(": ")
     return text if len(text) <= limit else text[:limit - 1] + "…"

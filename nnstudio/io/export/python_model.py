@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+import sys
 import textwrap
 from typing import Any
 
@@ -123,22 +124,35 @@ def _io_lines(job: Job) -> list[str]:
     return lines
 
 
+def import_block(lines: list[str]) -> str:
+    """Import lines without repeats, the standard library first, as isort would group them."""
+    unique = list(dict.fromkeys(lines))
+
+    def stdlib(line: str) -> bool:
+        return line.split()[1].split(".")[0] in sys.stdlib_module_names
+
+    def order(line: str) -> tuple[bool, str]:
+        return line.startswith("from "), line.split()[1]
+
+    groups = [sorted((line for line in unique if stdlib(line)), key=order),
+              sorted((line for line in unique if not stdlib(line)), key=order)]
+    return "\n\n".join("\n".join(group) for group in groups if group)
+
+
 def _assemble(job: Job, cls: str, copied: CopiedSource, inits: list[str], forward: str) -> str:
     title = job.project.metadata.name
     io_lines = "\n".join(_io_lines(job))
     inputs = ", ".join(f"{job.project.graph.nodes[n].name!r}: ({tuple(job.compiled.analysis.shapes.of(n).shape)!r}, "
                        f"torch.{job.compiled.analysis.shapes.of(n).dtype})" for n in job.compiled.input_nodes)
-    imports = "\n".join(["from pathlib import Path", "", *BASE_IMPORTS,
-                         *(i for i in copied.imports if i not in BASE_IMPORTS)])
     parts = [
         f'"""{title}: a PyTorch model exported by nnstudio {nnstudio_version()}.\n\n'
         f"It needs only torch. Layer names are the node names of the graph.\n\n{io_lines}\n\n"
         f"    from model import {cls}, load_model\n"
         f"    model = load_model()  # {cls}() with the weights in model.pt, in eval mode\n"
-        '"""',
-        "from __future__ import annotations\n\n" + imports,
+        '"""\n\nfrom __future__ import annotations\n\n' + import_block(["from pathlib import Path", *BASE_IMPORTS,
+                                                                   *copied.imports]),
         "\n".join(copied.constants),
-        "\n\n".join(copied.blocks),
+        "\n\n\n".join(block.rstrip() for block in copied.blocks),
         f"class {cls}(nn.Module):\n"
         f'    """{title}, as drawn in nnstudio: one attribute per layer node."""\n\n'
         "    def __init__(self) -> None:\n"

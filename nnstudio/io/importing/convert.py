@@ -196,8 +196,20 @@ def _types_for(spec: Any, node: fx.Node) -> Inputs:
     return Inputs(ports)
 
 
+def _check_not_shared(conv: Conversion, node: fx.Node, module: nn.Module) -> None:
+    """A module with weights called twice shares them; nnstudio nodes each own theirs."""
+    if not any(True for _ in module.parameters()) and not any(True for _ in module.buffers()):
+        return
+    calls = [n for n in conv.gm.graph.nodes if n.op == "call_module" and n.target == node.target]
+    if len(calls) > 1:
+        raise ImportModelError(f"cannot import {where(calls[1])}: self.{node.target} is called {len(calls)} "
+                               "times, sharing its weights; each nnstudio node owns its weights, so use one "
+                               "module per call")
+
+
 def _convert_module(conv: Conversion, node: fx.Node) -> None:
     module = conv.gm.get_submodule(str(node.target))
+    _check_not_shared(conv, node, module)
     specs = specs_for(module, conv.registry)
     if not specs:
         raise ImportModelError(f"cannot import {where(node)}: {type(module).__module__}.{type(module).__qualname__} "

@@ -194,3 +194,31 @@ def test_checkpoint_trained_with_a_different_graph_is_flagged(tmp_path: Path) ->
                for m in result.messages)
     same = export_model(trained.project, "safetensors", tmp_path / "v.safetensors", checkpoint=folder)
     assert not any(m.startswith("warning") for m in same.messages)
+
+
+class Unscriptable(nn.Module):
+    """TorchScript refuses *args, so the exporter falls back to tracing."""
+
+    def forward(self, x: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
+        return x * 2.0
+
+
+class BakesTheBatch(nn.Module):
+    """Not scriptable, and its trace unrolls a loop over the batch: wrong for any other batch size."""
+
+    def forward(self, x: torch.Tensor, *extra: torch.Tensor) -> torch.Tensor:
+        return torch.stack([row * 2.0 for row in x.unbind(0)])
+
+
+def test_torchscript_falls_back_to_tracing(tmp_path: Path, monkeypatch) -> None:
+    _swap(monkeypatch, "act", Unscriptable())
+    result = export_model(residual().project, "torchscript", tmp_path / "m.pt")
+    assert any("scripting failed" in m and "traced instead" in m for m in result.messages)
+
+
+def test_a_trace_that_fixed_the_batch_size_is_refused(tmp_path: Path, monkeypatch) -> None:
+    _swap(monkeypatch, "act", BakesTheBatch())
+    with pytest.raises(ExportError) as caught:
+        export_model(residual().project, "torchscript", tmp_path / "m.pt")
+    assert caught.value.node == "act" and "node 'act'" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []

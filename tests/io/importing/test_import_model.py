@@ -120,6 +120,16 @@ class FlattensBatch(nn.Module):
         return self.fc(x).view(-1)
 
 
+class Shared(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.fc(self.act(self.fc(x))))
+
+
 class NeedsArguments(nn.Module):
     def __init__(self, width):
         super().__init__()
@@ -212,6 +222,7 @@ def test_first_linear_gives_the_input_size(models: Path, tmp_path: Path) -> None
     ("Branching", "4", r"torch.fx cannot trace Branching"),
     ("SamePadding", "1,8,8", r"fx node 'conv' .*Conv2d cannot rebuild it exactly \(differs in padding"),
     ("FlattensBatch", "4", r"fx node 'view' .*the first size must be the batch size"),
+    ("Shared", "4", r"fx node 'fc_1' .*self.fc is called 2 times, sharing its weights"),
     ("NeedsArguments", "4", r"must be constructible without arguments"),
     ("NOT_A_MODULE", "4", r"is not a torch.nn.Module class"),
     ("Missing", "4", r"has no 'Missing'"),

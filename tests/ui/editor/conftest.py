@@ -45,7 +45,8 @@ class Canvas:
         data = QMimeData()
         data.setData(PALETTE_MIME, layer_type.encode("utf-8"))
         where = QPointF(self.point(scene_pos))
-        enter = QDragEnterEvent(where, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
+        # QDragEnterEvent takes a QPoint in PySide6 6.11 and a QPointF in 6.12: a QPoint works in both.
+        enter = QDragEnterEvent(self.point(scene_pos), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton,
                                 Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(self.view.viewport(), enter)
         assert enter.isAccepted()
