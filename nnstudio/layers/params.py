@@ -110,10 +110,8 @@ class ParamSpec:
     def _coerce_int_tuple(self, value: Any) -> Any:
         if _is_int(value):
             return value if self._in_range(value) else _BAD
-        if isinstance(value, (list, tuple)) and len(value) == self.length:
-            if all(_is_int(v) and self._in_range(v) for v in value):
-                return list(value)
-        return _BAD
+        fits = isinstance(value, (list, tuple)) and len(value) == self.length
+        return list(value) if fits and all(_is_int(v) and self._in_range(v) for v in value) else _BAD
 
     def _coerce_shape(self, value: Any) -> Any:
         # Entries are positive unless `minimum` says otherwise (0 for dim orders, -1 for "infer this dim").
@@ -124,9 +122,9 @@ class ParamSpec:
         return _BAD
 
     def _coerce_float_list(self, value: Any) -> Any:
-        if isinstance(value, (list, tuple)) and 1 <= len(value) <= 100_000:
-            if all(_is_number(v) and math.isfinite(v) and self._in_range(v) for v in value):
-                return [float(v) for v in value]
+        fits = isinstance(value, (list, tuple)) and 1 <= len(value) <= 100_000
+        if fits and all(_is_number(v) and math.isfinite(v) and self._in_range(v) for v in value):
+            return [float(v) for v in value]
         return _BAD
 
 

@@ -3,9 +3,9 @@
 import pytest
 
 pytest.importorskip("PySide6")
-from PySide6.QtGui import QFont, QFontMetrics  # noqa: E402
+from PySide6.QtGui import QFont, QFontMetrics
 
-from nnstudio.layers import default_registry  # noqa: E402
+from nnstudio.layers import default_registry
 
 
 def test_every_glyph_is_in_the_default_font(qapp):
