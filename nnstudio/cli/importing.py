@@ -8,7 +8,6 @@ FILE.safetensors, ready for `nnstudio export FILE.nnstudio --checkpoint FILE.saf
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -62,9 +61,9 @@ def _import_class(args: argparse.Namespace, out: Path) -> int:
 def _import_bundle(args: argparse.Namespace, out: Path) -> int:
     from safetensors.torch import save_file
 
-    from nnstudio.io.export.staging import default_mode
     from nnstudio.io.importing import BundleError, open_bundle
     from nnstudio.io.project_file import save
+    from nnstudio.util.atomic import atomic_write
 
     try:
         bundle = open_bundle(args.source)
@@ -76,10 +75,8 @@ def _import_bundle(args: argparse.Namespace, out: Path) -> int:
     weights = out.with_suffix(".safetensors")
 
     def write() -> tuple[Path, Path]:
-        save_file(bundle.state, str(weights))
+        atomic_write(weights, lambda temp: save_file(bundle.state, temp))
         save(bundle.project, out)
-        for path in (out, weights):
-            os.chmod(path, default_mode(directory=False))
         return out, weights
 
     _write(write, out)

@@ -1,7 +1,8 @@
 """`nnstudio train` and `nnstudio evaluate`: the training engine from the command line.
 
 Exit codes: 0 training finished; 1 training failed (e.g. a non-finite loss); 2 bad input (settings, data,
-file or checkpoint), reported as one line naming the place; 130 stopped by Ctrl-C after saving a checkpoint.
+file or checkpoint, a --distributed launch without torchrun), reported as one line naming the place; 130
+stopped by Ctrl-C after saving a checkpoint. With --distributed only rank 0 prints, logs and saves.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from nnstudio.cli.common import CliError, open_project
 from nnstudio.io.project_file import save
 from nnstudio.model.project import Project
 
+LAUNCH_HINT = "torchrun --nproc_per_node=N -m nnstudio train FILE --distributed"
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     train = subparsers.add_parser("train", help="train a project's graph on its dataset")
@@ -33,6 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--metrics", metavar="FILE", help="write every logged record as JSON lines")
     train.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     train.add_argument("--json", action="store_true", help="print the final metrics as JSON")
+    train.add_argument("--distributed", action="store_true",
+                       help="train with DistributedDataParallel on the processes torchrun starts: "
+                            f"{LAUNCH_HINT}. training.batch_size is then the GLOBAL batch, split evenly "
+                            "over the processes (it must be a multiple of their number)")
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser("evaluate", help="score a checkpoint on the test (or validation) split")
@@ -99,7 +106,7 @@ def _base_dir(file: str) -> Path | None:
     return None if file.startswith("example:") else Path(file).resolve().parent
 
 
-def _prepare(args: argparse.Namespace, project: Project):
+def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False):
     from nnstudio.training import TrainingInputError, prepare, with_overrides
 
     project.training = with_overrides(project.training, epochs=getattr(args, "epochs", None),
@@ -109,13 +116,15 @@ def _prepare(args: argparse.Namespace, project: Project):
         job = prepare(project, _base_dir(args.file))
     except TrainingInputError as exc:
         raise CliError(str(exc)) from None
-    for warning in job.warnings:
+    for warning in [] if quiet else job.warnings:
         print(f"warning: {warning.message}", file=sys.stderr)
     return job
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from nnstudio.training import CheckpointError, Status, Trainer, load_checkpoint
+    if getattr(args, "distributed", False):
+        return _run_distributed(args)
+    from nnstudio.training import Trainer
 
     if args.threads is not None:
         from nnstudio.training.threads import configure_torch
@@ -123,26 +132,69 @@ def run_train(args: argparse.Namespace) -> int:
         configure_torch(args.threads, leave_for_gui=False)
     project = open_project(args.file)
     job = _prepare(args, project)
-    out = Path(args.out) if args.out else Path("runs") / (Path(args.file.removeprefix("example:")).stem or "run")
-    trainer = Trainer(job, out, writer=lambda folder: save(project, folder / "project.nnstudio"))
+    trainer = Trainer(job, _out_dir(args), writer=lambda folder: save(project, folder / "project.nnstudio"))
+    return _train(args, trainer, lead=True)
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    return Path(args.out) if args.out else Path("runs") / (Path(args.file.removeprefix("example:")).stem or "run")
+
+
+def _train(args: argparse.Namespace, trainer, lead: bool, prefix: str = "") -> int:
+    """Resume if asked, run, report. Only the lead process (rank 0) shows progress, metrics and results."""
+    from nnstudio.training import CheckpointError, Status, load_checkpoint
+
     if args.resume:
         try:
             trainer.restore(load_checkpoint(args.resume))
         except CheckpointError as exc:
             raise CliError(str(exc)) from None
-    progress = Progress(trainer, sys.stderr)
-    with _metrics_file(args.metrics) as stream, _stop_on_ctrl_c(trainer):
+    progress = Progress(trainer, sys.stderr) if lead else None
+    with _metrics_file(args.metrics if lead else None) as stream, _stop_on_ctrl_c(trainer, lead):
         if stream is not None:
             from nnstudio.metrics import JsonLinesWriter
 
             trainer.history.subscribe(JsonLinesWriter(stream))
         result = trainer.run()
-    progress.close()
+    if progress is not None:
+        progress.close()
     if result.status is Status.FAILED:
-        print(f"nnstudio train: training failed: {result.message}", file=sys.stderr)
+        print(f"nnstudio train{prefix}: training failed: {result.message}", file=sys.stderr)
         return 1
-    _print_result(result, args.json, sys.stdout)
+    if lead:
+        _print_result(result, args.json, sys.stdout)
     return 130 if result.status is Status.STOPPED else 0
+
+
+def _run_distributed(args: argparse.Namespace) -> int:
+    """One rank of a torchrun launch. Input errors are the same on every rank, so only rank 0 prints them."""
+    from nnstudio.training.distributed import DistributedTrainer, LaunchError, batch_problem, launch_env, session
+
+    try:
+        env = launch_env()
+    except LaunchError as exc:
+        raise CliError(str(exc)) from None
+    lead = env.rank == 0
+    try:
+        if args.threads is not None:
+            from nnstudio.training.threads import configure_torch
+
+            configure_torch(args.threads, leave_for_gui=False)
+        project = open_project(args.file)
+        job = _prepare(args, project, quiet=not lead)
+        problem = batch_problem(job.settings.batch_size, env.world_size)
+        if problem:
+            raise CliError(problem)
+        with session(env, job.settings.device) as joined:
+            trainer = DistributedTrainer(job, joined, _out_dir(args),
+                                         writer=lambda folder: save(project, folder / "project.nnstudio"))
+            return _train(args, trainer, lead, prefix="" if lead else f" [rank {env.rank}]")
+    except LaunchError as exc:
+        raise CliError(str(exc)) from None
+    except CliError as exc:
+        if lead:
+            raise
+        return exc.exit_code
 
 
 @contextlib.contextmanager
@@ -159,23 +211,33 @@ def _metrics_file(path: str | None) -> Iterator[TextIO | None]:
 
 
 @contextlib.contextmanager
-def _stop_on_ctrl_c(trainer) -> Iterator[None]:
-    """First Ctrl-C: stop at the next step boundary and save a checkpoint. Second: abort at once."""
+def _stop_on_ctrl_c(trainer, lead: bool = True) -> Iterator[None]:
+    """First Ctrl-C: stop at the next step boundary and save a checkpoint. Second: abort at once.
+
+    Under torchrun, Ctrl-C reaches torchrun, which passes SIGINT on to every rank; SIGTERM (a scheduler's
+    notice, or torchrun after another rank failed) asks for the same orderly stop."""
+    distributed = getattr(trainer, "session", None) is not None
 
     def handler(signum: int, frame: Any) -> None:
-        print("\nstopping after this step and saving a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
+        if lead:
+            where = "at a step boundary all processes agree on" if distributed else "after this step"
+            print(f"\nstopping {where} and saving a checkpoint (Ctrl-C again to abort)", file=sys.stderr)
         trainer.request_stop()
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        if distributed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
+    signals = (signal.SIGINT, signal.SIGTERM) if distributed else (signal.SIGINT,)
     try:
-        previous = signal.signal(signal.SIGINT, handler)
+        previous = {signum: signal.signal(signum, handler) for signum in signals}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _print_result(result, as_json: bool, out: TextIO) -> None:

@@ -24,6 +24,9 @@ from nnstudio.model.graph import Graph
 from nnstudio.model.project import InitSettings, Project
 
 
+NODE_META_KEY = "nnstudio_node"  # fx_node.meta[NODE_META_KEY] is the graph node id it was emitted for
+
+
 class CompileError(Exception):
     """The graph cannot be compiled. Carries the diagnostics that explain why."""
 
@@ -81,6 +84,7 @@ class _Emitter:
         self.modules = modules
         self.constructs = constructs
         self.node_name = ""
+        self.node_id = ""
         self.created: list[str] = []
 
     def module(self, construct: Construct, *args: Any, **kwargs: Any) -> fx.Node:
@@ -89,13 +93,18 @@ class _Emitter:
         self.modules[name] = construct.instantiate()
         self.constructs[name] = construct
         self.created.append(name)
-        return self.graph.call_module(name, args, kwargs)
+        return self._tag(self.graph.call_module(name, args, kwargs))
 
     def function(self, target: str, *args: Any, **kwargs: Any) -> fx.Node:
-        return self.graph.call_function(resolve_callable(target), args, kwargs)
+        return self._tag(self.graph.call_function(resolve_callable(target), args, kwargs))
 
     def method(self, name: str, *args: Any, **kwargs: Any) -> fx.Node:
-        return self.graph.call_method(name, args, kwargs)
+        return self._tag(self.graph.call_method(name, args, kwargs))
+
+    def _tag(self, fx_node: fx.Node) -> fx.Node:
+        """Remember which graph node an fx node came from, so errors in later passes can name it."""
+        fx_node.meta[NODE_META_KEY] = self.node_id
+        return fx_node
 
     def _fresh(self, stem: str) -> str:
         index = 1
@@ -140,7 +149,9 @@ def _build(graph: Graph, analysis: Analysis, init: InitSettings) -> CompiledMode
     for node_id in _readable_order(graph, analysis):
         node, spec = graph.nodes[node_id], structure.specs[node_id]
         if spec.role == "input":
-            values[(node_id, "out")] = fx_graph.placeholder(node.name)
+            placeholder = fx_graph.placeholder(node.name)
+            placeholder.meta[NODE_META_KEY] = node_id
+            values[(node_id, "out")] = placeholder
             compiled.input_nodes.append(node_id)
             continue
         arriving = Inputs({port: [values[(e.source.node, e.source.port)] for e in edges]
@@ -149,7 +160,7 @@ def _build(graph: Graph, analysis: Analysis, init: InitSettings) -> CompiledMode
             returned.append(arriving.one())
             compiled.output_nodes.append(node_id)
             continue
-        emitter.node_name, emitter.created = node.name, []
+        emitter.node_name, emitter.node_id, emitter.created = node.name, node_id, []
         types = shapes.input_types(structure, node_id)
         values[(node_id, spec.outputs[0].name)] = spec.emit(emitter, structure.params[node_id], arriving, types)
         compiled.modules_of[node_id] = list(emitter.created)

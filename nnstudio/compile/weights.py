@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from nnstudio.util.atomic import atomic_write
 
 TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 WEIGHTS_FILE = "model.safetensors"  # the file name inside a checkpoint directory
@@ -59,14 +60,7 @@ def save_weights(module: nn.Module, path: str | os.PathLike[str], metadata: dict
     """Write the module's state dict as safetensors, atomically."""
     path = Path(path)
     state = {key: value.detach().to("cpu").contiguous() for key, value in module.state_dict().items()}
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
-        save_file(state, temp_name, metadata=metadata)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda temp: save_file(state, temp, metadata=metadata))
 
 
 def resolve_weights_path(path: str | os.PathLike[str]) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from nnstudio.layers.params import ParamValueError
 from nnstudio.layers.registry import Registry, default_registry
 from nnstudio.model.graph import Edge, Endpoint, GraphError, Node, is_valid_name
 from nnstudio.model.project import INIT_SCHEMES, InitSettings, Metadata, Project
+from nnstudio.util.atomic import atomic_write_text
 
 EXTENSION = ".nnstudio"
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a generous cap: a 10,000-node project is about 3 MB
@@ -250,17 +250,3 @@ def save(project: Project, path: str | os.PathLike[str], registry: Registry | No
     """Write atomically: a crash mid-save leaves the old file intact, never a half-written one."""
     text = dumps(project, registry)
     atomic_write_text(Path(path), text)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -82,6 +82,11 @@ class TaskScores:
         sums[_SAMPLES] += count
         sums[_ELEMENTS] += elements
 
+    def accumulators(self, device: torch.device) -> list[torch.Tensor]:
+        """The running sums (zero when nothing was added), so several processes can add theirs together."""
+        self._start(device)
+        return [t for t in (self._sums, self._confusion) if t is not None]
+
     def compute(self) -> dict[str, float]:
         if self._sums is None:
             return {}

@@ -31,7 +31,13 @@ from nnstudio.training.step import StepRunner
 
 
 class Trainer:
-    """Trains one TrainingJob. Build it on any thread; call run() on the thread that should do the work."""
+    """Trains one TrainingJob. Build it on any thread; call run() on the thread that should do the work.
+
+    Subclasses (the distributed trainer) replace `runner_class`, `forward_module`, `batch_size` and the
+    `_epoch_order`/`_train_loss` hooks; this class itself trains on one process.
+    """
+
+    runner_class = StepRunner
 
     def __init__(self, job: TrainingJob, out_dir: str | Path | None = None, writer: Writer | None = None,
                  history: MetricHistory | None = None) -> None:
@@ -45,6 +51,7 @@ class Trainer:
         self.status = Status.IDLE
         self.device = resolve_device(self.settings.device)
         self.module = job.compiled.module
+        self.forward_module: torch.nn.Module = self.module  # what training steps call (a DDP wrapper when distributed)
         self._ready = False
         self._restored: Checkpoint | None = None
 
@@ -77,6 +84,7 @@ class Trainer:
         self.params = [p for p in self.module.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(self.params, s.optimizer)
         self.criterion = make_loss(s.loss, job.task, len(job.ends.output_type.shape), self.device)
+        self.batch_size = s.batch_size  # samples per step on this process
         self.steps_per_epoch = math.ceil(len(train) / s.batch_size)
         monitor = monitored_metric(s.early_stopping, self.val is not None)
         plateau = "train_loss" if s.schedule.monitor.startswith("val_") and self.val is None else None
@@ -84,7 +92,7 @@ class Trainer:
         self.monitor = Monitor(monitor, s.early_stopping)
         groups = node_parameters(job.compiled)
         self.weight_groups = groups
-        self.runner = StepRunner(self, GradientNorms(groups),
+        self.runner = self.runner_class(self, GradientNorms(groups),
                                  ActivationProbe(node_modules(job.compiled), s.instrumentation.histogram_bins),
                                  WeightPenalty(self.params, s.regularization), grad_scaler(s.precision, self.device))
         self.state = LoopState.fresh(self.generator, self.device)
@@ -158,13 +166,18 @@ class Trainer:
         for epoch in range(self.state.epoch + 1, self.settings.epochs + 1):
             if self.control.pending and self._honour_requests():
                 return Status.STOPPED
-            self.state.begin_epoch(epoch, self.generator, len(self.job.data.train), self.device)
+            self.state.begin_epoch(epoch, self.generator, len(self.job.data.train), self.device,
+                                   self._epoch_order(epoch))
             self._fire(Event.EPOCH_STARTED)
             if self.runner.run_batches(epoch):
                 return Status.STOPPED
             if self._end_epoch(epoch):
                 break
         return Status.FINISHED
+
+    def _epoch_order(self, epoch: int) -> torch.Tensor | None:
+        """The sample order of an epoch; None draws it the way a shuffling DataLoader does."""
+        return None
 
     def _honour_requests(self) -> bool:
         """Called at step boundaries when a request is pending; True means stop now."""
@@ -187,7 +200,7 @@ class Trainer:
     def _end_epoch(self, epoch: int) -> bool:
         """Validate, log, checkpoint; returns True when early stopping ends the run."""
         state, s = self.state, self.settings
-        train_loss = state.epoch_loss()
+        train_loss = self._train_loss()
         if not math.isfinite(train_loss):
             raise self.runner.diverged(f"the mean training loss of epoch {epoch} is {train_loss}")
         metrics = {"train_loss": train_loss}
@@ -209,6 +222,10 @@ class Trainer:
         self._checkpoint("last", metrics)
         self._fire(Event.EPOCH_ENDED, metrics=metrics)
         return self.monitor.should_stop
+
+    def _train_loss(self) -> float:
+        """The epoch's mean batch loss."""
+        return self.state.epoch_loss()
 
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, confusion: bool = False) -> dict[str, float]:
         scores = TaskScores(self.job.task, self.job.data.num_classes,

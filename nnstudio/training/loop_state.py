@@ -84,18 +84,23 @@ class LoopState:
     def epoch_in_progress(self) -> int:
         return self.current or self.epoch
 
-    def begin_epoch(self, epoch: int, generator: torch.Generator, count: int, device: torch.device) -> None:
-        """Draw the epoch's permutation the way DataLoader(shuffle=True, generator=g) does."""
+    def begin_epoch(self, epoch: int, generator: torch.Generator, count: int, device: torch.device,
+                    order: torch.Tensor | None = None) -> None:
+        """Draw the epoch's permutation the way DataLoader(shuffle=True, generator=g) does, or take `order`."""
         if self.batch == 0:
             self.shuffle_state = generator.get_state()
             self.loss_sum.zero_()
         else:
             generator.set_state(self.shuffle_state)
-        # DataLoader draws a base seed, the permutation, then (when its sampler runs dry) one more permutation
-        # that it throws away; drawing the same keeps a seeded hand-written DataLoader loop in step with us.
-        torch.empty((), dtype=torch.int64).random_(generator=generator)
-        self.perm = torch.randperm(count, generator=generator).to(device)
-        torch.randperm(count, generator=generator)
+        if order is not None:  # a distributed run's shard, a pure function of the seed and the epoch
+            self.perm = order.to(device)
+        else:
+            # DataLoader draws a base seed, the permutation, then (when its sampler runs dry) one more
+            # permutation that it throws away; drawing the same keeps a seeded hand-written DataLoader loop
+            # in step with us.
+            torch.empty((), dtype=torch.int64).random_(generator=generator)
+            self.perm = torch.randperm(count, generator=generator).to(device)
+            torch.randperm(count, generator=generator)
         self.current = epoch
         self._epoch_began = self.train_seconds()
 

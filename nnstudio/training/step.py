@@ -45,7 +45,7 @@ class StepRunner:
         loss_every = inst.loss_every if inst.enabled else 0
         grads_every = inst.grads_every if inst.enabled else 0
         acts_every = inst.activations_every if inst.enabled else 0
-        size, perm, x, y = t.settings.batch_size, st.perm, t.x, t.y
+        size, perm, x, y = t.batch_size, st.perm, t.x, t.y
         control, events, loss_sum = t.control, t.events, st.loss_sum
         plain = self.plain_step
         for batch in range(st.batch, t.steps_per_epoch):
@@ -72,10 +72,10 @@ class StepRunner:
     def _forward(self, xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         t = self.trainer
         if self.autocast_dtype is None:
-            output = t.module(xb)
+            output = t.forward_module(xb)
             return output, t.criterion(output, yb)
         with torch.autocast(device_type=xb.device.type, dtype=self.autocast_dtype):
-            output = t.module(xb)
+            output = t.forward_module(xb)
             return output, t.criterion(output, yb)
 
     def _backward(self, loss: torch.Tensor) -> None:
@@ -134,16 +134,21 @@ class StepRunner:
 
     def _fetch_loss(self, output: torch.Tensor, loss: torch.Tensor, yb: torch.Tensor) -> tuple[float, float | None]:
         """The loss and, for classifiers, the batch accuracy, in one transfer."""
-        task = self.trainer.job.task
         with torch.no_grad():
-            if task == "classification":
-                hits = (output.argmax(-1).reshape(-1) == yb.reshape(-1)).float().mean()
-            elif task == "binary":
-                hits = ((output.reshape(yb.shape) > self.threshold) == (yb > 0.5)).float().mean()
-            else:
+            hits = self.batch_hits(output, yb)
+            if hits is None:
                 return float(loss), None
             loss_value, accuracy = torch.stack([loss.detach().float(), hits]).tolist()
         return loss_value, accuracy
+
+    def batch_hits(self, output: torch.Tensor, yb: torch.Tensor) -> torch.Tensor | None:
+        """The batch accuracy as a device scalar for classifiers; None for other tasks."""
+        task = self.trainer.job.task
+        if task == "classification":
+            return (output.argmax(-1).reshape(-1) == yb.reshape(-1)).float().mean()
+        if task == "binary":
+            return ((output.reshape(yb.shape) > self.threshold) == (yb > 0.5)).float().mean()
+        return None
 
     def _log_step(self, epoch: int, step: int, loss: float, accuracy: float | None) -> None:
         t = self.trainer

@@ -109,3 +109,12 @@ def test_export_help_lists_formats(capsys) -> None:
     out = capsys.readouterr().out
     for name in ("torchscript", "exported-program", "onnx", "safetensors", "python", "bundle"):
         assert name in out
+
+
+def test_invalid_graph_exit_1(tmp_path: Path, capsys) -> None:
+    b = mlp()
+    b.add("Linear", "stray")
+    save(b.project, tmp_path / "bad.nnstudio")
+    code = main(["export", str(tmp_path / "bad.nnstudio"), "-f", "torchscript", "-o", str(tmp_path / "m.pt")])
+    assert code == 1 and "stray.in: required input is not connected" in capsys.readouterr().err
+    assert not (tmp_path / "m.pt").exists()

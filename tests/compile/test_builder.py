@@ -125,3 +125,14 @@ def test_init_scheme_keeps_embedding_padding_row_zero():
     model = build_module(b.project).module
     (embedding,) = [m for m in model.modules() if isinstance(m, torch.nn.Embedding)]
     assert torch.count_nonzero(embedding.weight[0]) == 0 and torch.count_nonzero(embedding.weight[1]) > 0
+
+
+def test_every_fx_node_knows_its_graph_node():
+    from nnstudio.compile.builder import NODE_META_KEY
+
+    b = residual()
+    compiled = build_module(b.project)
+    names = {n.id: n.name for n in b.graph.nodes.values()}
+    tagged = {fx_node.name: names[fx_node.meta[NODE_META_KEY]]
+              for fx_node in compiled.module.graph.nodes if fx_node.op != "output"}
+    assert tagged["fc1"] == "fc1" and tagged["add"] == "join" and tagged["x"] == "x"

@@ -140,3 +140,14 @@ def test_migrations_run_in_order(monkeypatch):
     monkeypatch.setattr("nnstudio.io.project_file.CURRENT_VERSION", 2)
     project = load(DATA / "golden_v1.nnstudio")
     assert calls == [1] and project.metadata.name == "Golden v1 (migrated)"
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    path = tmp_path / "p.nnstudio"
+    save(residual().project, path)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

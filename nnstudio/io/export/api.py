@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import torch
 
@@ -19,7 +19,7 @@ from nnstudio.io.export.errors import ExportError
 from nnstudio.io.export.formats import FormatInfo, get_format, require_extra
 from nnstudio.io.export.graph_formats import GRAPH_FORMATS, quiet
 from nnstudio.io.export.job import Job, prepare
-from nnstudio.io.export.locate import locate, summarize_error
+from nnstudio.io.export.locate import Fault, locate, summarize_error
 from nnstudio.io.export.parity import TOLERANCE, Runner, as_tensors, max_abs_diff
 from nnstudio.io.export.staging import Staging
 from nnstudio.model.project import Project
@@ -138,7 +138,7 @@ def _gap(job: Job, info: FormatInfo, gap: float, where: str) -> ExportError:
     return ExportError(head)
 
 
-def _locate(job: Job, info: FormatInfo) -> Any:
+def _locate(job: Job, info: FormatInfo) -> Fault | None:
     if info.name not in GRAPH_FORMATS:
         return None
     try:

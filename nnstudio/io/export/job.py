@@ -21,7 +21,7 @@ from nnstudio.io.export.parity import (
     reference_outputs,
 )
 from nnstudio.io.importing.weights import PROJECT_FILE, Checkpoint, apply_weights, open_checkpoint
-from nnstudio.io.project_file import load
+from nnstudio.io.project_file import dumps, load, loads
 from nnstudio.io.reader import ProjectFileError
 from nnstudio.model.project import Project
 
@@ -58,7 +58,7 @@ def prepare(project: Project, checkpoint: str | os.PathLike[str] | None,
     try:
         compiled = build_module(project)
     except CompileError as exc:
-        raise ExportError(f"cannot export: {exc}", bad_input=True) from None
+        raise ExportError(f"cannot export: {exc}") from None
     messages: list[str] = []
     opened = None
     if checkpoint is None:
@@ -71,7 +71,8 @@ def prepare(project: Project, checkpoint: str | os.PathLike[str] | None,
         except WeightsError as exc:
             raise ExportError(str(exc), bad_input=True) from None
         messages.append(f"weights from {opened.weights}")
-        messages.extend(_compare_with_checkpoint_project(project, opened))
+        project, notes = _with_run_settings(project, opened)
+        messages.extend(notes)
     compiled.module.eval()
     held_out = _held_out(compiled, batch)
     with torch.no_grad():
@@ -91,21 +92,32 @@ def _graph_signature(project: Project) -> set[tuple]:
     return nodes | edges
 
 
-def _compare_with_checkpoint_project(project: Project, checkpoint: Checkpoint) -> list[str]:
-    """Weights can fit a graph that differs in weightless layers; say so when the run's project differs."""
+def _with_run_settings(project: Project, checkpoint: Checkpoint) -> tuple[Project, list[str]]:
+    """The project as the checkpoint's run saw it: its dataset, training and init sections.
+
+    A training run may override settings (`nnstudio train --epochs 5`); its checkpoint keeps the
+    project it ran with, and train.py and the bundle must reproduce that run. When the graphs
+    differ (the weights can still fit: a changed activation has none), the given project is kept
+    and a warning says so. The caller's project is never modified.
+    """
     member = checkpoint.member(PROJECT_FILE)
     if member is None:
-        return []
+        return project, []
     try:
         trained = load(member)
     except ProjectFileError as exc:
-        return [f"warning: cannot read the checkpoint's {PROJECT_FILE} to compare graphs ({exc})"]
+        return project, [f"warning: cannot read the checkpoint's {PROJECT_FILE} ({exc}); training settings "
+                         "come from the given project"]
     differing = sorted(_graph_signature(project) ^ _graph_signature(trained), key=str)
-    if not differing:
-        return []
-    shown = ", ".join(str(item[1]) for item in differing[:4])
-    return [f"warning: the weights fit, but the checkpoint was trained with a different graph "
-            f"({len(differing)} difference(s), around {shown}); the export follows the given project"]
+    if differing:
+        shown = ", ".join(dict.fromkeys(str(item[1]) for item in differing[:6]))
+        return project, [f"warning: the weights fit, but the checkpoint was trained with a different graph "
+                         f"({len(differing)} difference(s), around {shown}); the export follows the given "
+                         "project"]
+    run = loads(dumps(project))
+    run.dataset, run.training, run.init = trained.dataset, trained.training, trained.init
+    same = (run.dataset, run.training, run.init) == (project.dataset, project.training, project.init)
+    return run, [] if same else ["data, training settings and init from the run (the checkpoint's project)"]
 
 
 def _held_out(compiled: CompiledModel, batch: int | tuple[torch.Tensor, ...] | None) -> tuple[torch.Tensor, ...]:

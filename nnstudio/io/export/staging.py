@@ -12,19 +12,9 @@ from pathlib import Path
 from types import TracebackType
 
 from nnstudio.io.export.errors import ExportError
+from nnstudio.util.atomic import default_mode
 
 MARKER = "nnstudio-export.json"  # written into exported folders; marks a folder we may replace
-
-
-def default_mode(directory: bool) -> int:
-    """The permissions a plain open() or mkdir() would give under the current umask.
-
-    Temporary files (mkstemp, mkdtemp) are private (0600 / 0700); an export handed to the user
-    should not be.
-    """
-    mask = os.umask(0)
-    os.umask(mask)
-    return (0o777 if directory else 0o666) & ~mask
 
 
 def check_destination(out: Path, folder: bool) -> None:

@@ -15,12 +15,12 @@ from nnstudio.compile.weights import check_weights
 from nnstudio.io.export.locate import record_values
 from nnstudio.io.export.nodes import fx_owners
 from nnstudio.io.export.parity import TOLERANCE, as_tensors, max_abs_diff
-from nnstudio.io.export.staging import default_mode
 from nnstudio.io.importing.convert import Conversion, InputSpec, convert, propagate, trace, where
 from nnstudio.io.importing.source import ImportModelError, instantiate
 from nnstudio.io.project_file import save
 from nnstudio.layers.registry import Registry, default_registry
 from nnstudio.model.project import Project
+from nnstudio.util.atomic import atomic_write
 
 SAMPLE_BATCH = 2
 CHECK_BATCH = 3
@@ -160,8 +160,6 @@ def save_import(result: ImportResult, out: str | os.PathLike[str]) -> tuple[Path
     """Write the project and, beside it, its weights as <name>.safetensors. Returns both paths."""
     project_path = Path(out)
     weights_path = project_path.with_suffix(".safetensors")
-    save_file(result.state, str(weights_path))
+    atomic_write(weights_path, lambda temp: save_file(result.state, temp))
     save(result.project, project_path)
-    for path in (project_path, weights_path):
-        os.chmod(path, default_mode(directory=False))  # atomic saves start from private temp files
     return project_path, weights_path

@@ -146,3 +146,29 @@ def test_project_without_data_gets_no_train_py(tmp_path: Path) -> None:
     assert any("train.py was not written" in m and "no dataset" in m for m in result.messages)
     assert not (tmp_path / "spirals" / "train.py").exists()
     assert "Train it again" not in (tmp_path / "spirals" / "README.md").read_text()
+
+
+def test_train_py_follows_the_checkpoints_run(tmp_path: Path) -> None:
+    """A run with overridden settings keeps its project in the checkpoint; train.py reproduces that run."""
+    from nnstudio.compile import build_module
+    from nnstudio.compile.weights import save_weights
+    from nnstudio.io import save
+
+    project = trainable_project()
+    run = load_project_copy(project)
+    run.training = {**run.training, "epochs": 11, "batch_size": 16}
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    save_weights(build_module(project).module, folder / "model.safetensors")
+    save(run, folder / "project.nnstudio")
+    result = export_model(project, "python", tmp_path / "out", checkpoint=folder)
+    text = (tmp_path / "out" / "train.py").read_text()
+    assert "EPOCHS = 11\n" in text and "BATCH_SIZE = 16\n" in text
+    assert any("from the run" in m for m in result.messages)
+    assert project.training["epochs"] == 3, "the caller's project is left alone"
+
+
+def load_project_copy(project):
+    from nnstudio.io.project_file import dumps, loads
+
+    return loads(dumps(project))

@@ -1,0 +1,1 @@
+"""Small helpers with no nnstudio dependencies, usable from every layer."""
