@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPixmapCache,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QGraphicsView, QWidget
@@ -64,6 +65,9 @@ class EditorView(QGraphicsView):
         # Node pixmaps live in QPixmapCache; its 10 MB default thrashes with a screenful of nodes.
         QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
         self._scene = self._make_scene(document)
+        # Until the user zooms or pans, every resize re-fits the graph: the first fit otherwise runs
+        # before the window has its final size and leaves parts of the graph off screen.
+        self._auto_fit = True
 
     # --- document and scene ----------------------------------------------------------------------
     def _make_scene(self, document: Document) -> EditorScene:
@@ -87,6 +91,7 @@ class EditorView(QGraphicsView):
         self.paste_count, self.last_paste = 0, None
         self._scene = self._make_scene(document)
         old.deleteLater()
+        self._auto_fit = True
         self.fit_to_window()
         self.selection_changed.emit([])
 
@@ -134,9 +139,11 @@ class EditorView(QGraphicsView):
 
     # --- navigation ------------------------------------------------------------------------------
     def zoom_in(self) -> None:
+        self._auto_fit = False
         self.navigator.zoom_by(ZOOM_STEP)
 
     def zoom_out(self) -> None:
+        self._auto_fit = False
         self.navigator.zoom_by(1 / ZOOM_STEP)
 
     def zoom_changed(self, zoom: float) -> None:
@@ -197,12 +204,19 @@ class EditorView(QGraphicsView):
         self.add_node_at(layer_type, self.mapToScene(event.position().toPoint()))
 
     # --- mouse and keys --------------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._auto_fit:
+            self.fit_to_window()
+
     def wheelEvent(self, event: QWheelEvent) -> None:
+        self._auto_fit = False
         self.navigator.wheel(event)
         event.accept()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if self.navigator.press(event):
+            self._auto_fit = False
             event.accept()
             return
         if event.button() == Qt.MouseButton.LeftButton and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:

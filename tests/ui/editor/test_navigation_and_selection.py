@@ -134,3 +134,23 @@ def test_center_on_node(make_canvas):
     canvas.view.center_on_node(target)
     centre = canvas.view.mapToScene(canvas.view.viewport().rect().center())
     assert canvas.scene.nodes[target].sceneBoundingRect().adjusted(-2, -2, 2, 2).contains(centre)
+
+
+def test_graph_is_refitted_on_resize_until_the_user_navigates(make_canvas, qtbot):
+    """The first fit runs before a window has its final size; later resizes must still show the graph."""
+    canvas = make_canvas(mlp().project)
+    view = canvas.view
+    view.resize(500, 300)
+    qtbot.wait(10)
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    assert visible.contains(canvas.scene.nodes_rect())
+    zoom_before = view.transform().m11()
+    wheel = QWheelEvent(QPointF(100, 100), QPointF(view.mapToGlobal(QPoint(100, 100))), QPoint(0, 0),
+                        QPoint(0, 120), Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), wheel)
+    zoomed = view.transform().m11()
+    assert zoomed != zoom_before
+    view.resize(900, 600)
+    qtbot.wait(10)
+    assert view.transform().m11() == zoomed  # the user's zoom is kept
