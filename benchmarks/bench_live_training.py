@@ -48,7 +48,9 @@ def make_app(example: str, training: dict, folder: Path):
     project.training = {**project.training, **training}
     settings = QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(Document(project, registry), settings=settings, recovery_folder=folder / "recovery")
-    controller = install_training(window, runs_root=folder / "runs", build_now=True)
+    controller = getattr(window, "training", None) or install_training(window)
+    controller.runs_root = folder / "runs"
+    controller.build()
     controller.ask_before_close = False
     window.files.ask_unsaved_changes = lambda name: "discard"
     window.resize(1400, 900)

@@ -167,7 +167,10 @@ def _train(args: argparse.Namespace, trainer, lead: bool, prefix: str = "") -> i
 
 
 def _run_distributed(args: argparse.Namespace) -> int:
-    """One rank of a torchrun launch. Input errors are the same on every rank, so only rank 0 prints them."""
+    """One rank of a torchrun launch.
+
+    Input errors (settings, files, data) come out the same on every process of a machine, so rank 0 reports
+    them, plus the first process of each other machine (whose files may differ), prefixed with its rank."""
     from nnstudio.training.distributed import DistributedTrainer, LaunchError, batch_problem, launch_env, session
 
     try:
@@ -185,15 +188,18 @@ def _run_distributed(args: argparse.Namespace) -> int:
         problem = batch_problem(job.settings.batch_size, env.world_size)
         if problem:
             raise CliError(problem)
-        with session(env, job.settings.device) as joined:
-            trainer = DistributedTrainer(job, joined, _out_dir(args),
-                                         writer=lambda folder: save(project, folder / "project.nnstudio"))
-            return _train(args, trainer, lead, prefix="" if lead else f" [rank {env.rank}]")
-    except LaunchError as exc:
-        raise CliError(str(exc)) from None
+        try:
+            with session(env, job.settings.device) as joined:
+                trainer = DistributedTrainer(job, joined, _out_dir(args),
+                                             writer=lambda folder: save(project, folder / "project.nnstudio"))
+                return _train(args, trainer, lead, prefix="" if lead else f" [rank {env.rank}]")
+        except LaunchError as exc:
+            raise CliError(str(exc)) from None
     except CliError as exc:
         if lead:
             raise
+        if env.local_rank == 0:
+            raise CliError(f"[rank {env.rank}] {exc}", exc.exit_code) from None
         return exc.exit_code
 
 

@@ -285,7 +285,7 @@ class DistributedTrainer(Trainer):
         and loss sum back (an exact resume). Otherwise ranks other than 0 get fresh, distinct dropout seeds."""
         super().restore(checkpoint)
         saved = _read_rank_states(checkpoint.path)
-        if saved is not None and saved.get("world_size") == self.world_size:
+        if saved is not None and saved.get("world_size") == len(saved["ranks"]) == self.world_size:
             mine = saved["ranks"][self.rank]
             torch.set_rng_state(mine["torch_rng"])
             if "cuda_rng" in mine and self.device.type == "cuda":

@@ -92,9 +92,9 @@ class Trainer:
         self.monitor = Monitor(monitor, s.early_stopping)
         groups = node_parameters(job.compiled)
         self.weight_groups = groups
-        self.runner = self.runner_class(self, GradientNorms(groups),
-                                 ActivationProbe(node_modules(job.compiled), s.instrumentation.histogram_bins),
-                                 WeightPenalty(self.params, s.regularization), grad_scaler(s.precision, self.device))
+        self.runner = self.runner_class(
+            self, GradientNorms(groups), ActivationProbe(node_modules(job.compiled), s.instrumentation.histogram_bins),
+            WeightPenalty(self.params, s.regularization), grad_scaler(s.precision, self.device))
         self.state = LoopState.fresh(self.generator, self.device)
         self._ready = True
 

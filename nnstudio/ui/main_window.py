@@ -20,6 +20,7 @@ from nnstudio.ui.files import FileController
 from nnstudio.ui.gallery import ExamplesGallery
 from nnstudio.ui.inspector import Inspector
 from nnstudio.ui.palette import Palette
+from nnstudio.ui.training import install_training
 
 DEFAULT_SIZE = (1400, 900)
 
@@ -51,6 +52,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._attach(document)
         self.files.adopt(document)
+        self.training = install_training(self)
         self.restore_layout()
 
     # --- building ----------------------------------------------------------------------------

@@ -67,6 +67,7 @@ def render_readme(job: Job, cls: str, has_training: bool) -> str:
             "```bash",
             "python train.py             # prints metrics per epoch, then saves trained.pt",
             "python train.py --epochs 5",
+            "torchrun --nproc_per_node=2 train.py   # the same run on 2 processes (gloo on CPU, nccl on GPUs)",
             "```",
             "",
             "The settings (optimizer, learning rate, loss, schedule, epochs, batch size, seed) are constants at "

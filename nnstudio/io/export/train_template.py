@@ -6,22 +6,30 @@ Needs only torch and numpy. Run it from anywhere:
 
     python train.py              # trains, prints metrics per epoch, saves trained.pt beside this file
     python train.py --epochs 5   # override the number of epochs (edit the constants for anything else)
+    torchrun --nproc_per_node=2 train.py   # the same training with DistributedDataParallel on 2 processes
 
 data.npz holds the train / validation / test splits exactly as nnstudio prepared them, and the
 model starts from initial.pt, the weights nnstudio initialised. Batches are drawn and steps taken
 the way nnstudio's engine does it, with the same seed, so on the same device and torch version a
 run of this script retraces the app's run.
+
+Under torchrun (which sets RANK and WORLD_SIZE) each process joins the process group (gloo on CPU, nccl
+on CUDA) and trains on its share of every epoch, drawn like torch.utils.data.DistributedSampler; BATCH_SIZE
+stays the global batch, split evenly over the processes, so it must be a multiple of their number. Only
+rank 0 prints and saves. Such a run matches `nnstudio train --distributed` under the same torchrun command.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from torch import nn
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +53,7 @@ EARLY_STOPPING = $early_stopping  # None, or (monitor, patience, min_delta, rest
 THRESHOLD = $threshold  # a binary output above this counts as the positive class
 SCHEDULE_PER_STEP = $per_step  # advance the learning-rate schedule after every step, else every epoch
 SCHEDULE_MONITOR = $monitor  # the metric a reduce-on-plateau schedule watches
+TORCHRUN = "RANK" in os.environ and "WORLD_SIZE" in os.environ  # torchrun sets these for each process
 
 
 ${helpers}def make_optimizer(model: nn.Module) -> torch.optim.Optimizer:
@@ -73,6 +82,31 @@ def pick_device(name: str) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def start_distributed(device: torch.device) -> tuple[int, int, torch.device]:
+    """(rank, world size, device): joins torchrun's process group when torchrun started this process."""
+    if not TORCHRUN:
+        return 0, 1, device
+    world = int(os.environ["WORLD_SIZE"])
+    if BATCH_SIZE % world:
+        raise SystemExit(f"BATCH_SIZE {BATCH_SIZE} is the global batch: use a multiple of the {world} processes")
+    if device.type == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")  # gloo, the CPU backend
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), world, device
+
+
+def shard(count: int, rank: int, world: int, epoch: int) -> torch.Tensor:
+    """This rank's samples, as DistributedSampler(shuffle=True, seed=SEED) yields them after set_epoch(epoch - 1):
+    one shared shuffle, padded with its start to a multiple of world, then dealt out round-robin."""
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(SEED + epoch - 1))
+    total = math.ceil(count / world) * world
+    order = torch.cat([order, order.repeat(math.ceil(total / count))[:total - count]])
+    return order[rank:total:world]
 
 
 def penalty(model: nn.Module) -> torch.Tensor:
@@ -126,12 +160,17 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
     """The same steps, in the same order and with the same random draws, as nnstudio's engine."""
     model = Model()  # its constructor draws random weights, replaced at once by nnstudio's initial ones
     model.load_state_dict(torch.load(HERE / "initial.pt", map_location="cpu", weights_only=True))
-    torch.manual_seed(SEED)  # seeded after building the model, so dropout draws what the app's run drew
+    rank, world, device = start_distributed(pick_device(device_name))
+    torch.manual_seed(SEED + rank)  # seeded after building the model, so dropout draws what the app's run drew
     shuffle = torch.Generator().manual_seed(SEED)
-    device = pick_device(device_name)
     splits = load_splits()
     x_train, y_train = (t.to(device) for t in splits["train"])
     model.to(device).train()
+    net = model
+    if TORCHRUN:  # DDP averages the gradients of all ranks in backward()
+        ids = [device.index] if device.type == "cuda" else None
+        net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    batch = BATCH_SIZE // world  # samples per step on this process
     loss_fn = make_loss().to(device)
     optimizer = make_optimizer(model)
     steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
@@ -144,16 +183,19 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
         model.train()
         # Draw what DataLoader(shuffle=True, generator=shuffle) draws: a base seed, this epoch's order, and
         # the spare order its sampler makes (and throws away) when it runs dry.
-        torch.empty((), dtype=torch.int64).random_(generator=shuffle)
-        order = torch.randperm(len(x_train), generator=shuffle).to(device)
-        torch.randperm(len(x_train), generator=shuffle)
+        if TORCHRUN:
+            order = shard(len(x_train), rank, world, epoch).to(device)
+        else:
+            torch.empty((), dtype=torch.int64).random_(generator=shuffle)
+            order = torch.randperm(len(x_train), generator=shuffle).to(device)
+            torch.randperm(len(x_train), generator=shuffle)
         total = torch.zeros((), device=device)
         for step in range(steps_per_epoch):
-            index = order[step * BATCH_SIZE:(step + 1) * BATCH_SIZE]
+            index = order[step * batch:(step + 1) * batch]
             x, y = x_train.index_select(0, index), y_train.index_select(0, index)
             optimizer.zero_grad()
             with torch.autocast(device.type, dtype=low or torch.float32, enabled=low is not None):
-                loss = loss_fn(model(x), y)
+                loss = loss_fn(net(x), y)
             full = loss + penalty(model) if use_penalty else loss
             if scaler is not None:
                 scaler.scale(full).backward()
@@ -169,10 +211,16 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
             if scheduler is not None and SCHEDULE_PER_STEP:
                 scheduler.step()
             total += loss.detach()
+        if TORCHRUN:  # every rank scores the whole validation split with rank 0's weights and buffers,
+            dist.all_reduce(total)  # so all ranks take the same early-stopping decisions
+            total /= world
+            for buffer in model.buffers():
+                dist.broadcast(buffer, 0)
         metrics = {"train_loss": float(total) / steps_per_epoch}
         if "val" in splits:
             metrics.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, *splits["val"], device).items()})
-        print(f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
+        if rank == 0:
+            print(f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
         if scheduler is not None and not SCHEDULE_PER_STEP:
             if SCHEDULE_MONITOR is None:
                 scheduler.step()
@@ -188,13 +236,15 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
             else:
                 waited += 1
             if waited >= patience:
-                print(f"early stop: {monitor} has not improved for {patience} epoch(s)")
+                if rank == 0:
+                    print(f"early stop: {monitor} has not improved for {patience} epoch(s)")
                 break
     if best_state is not None:
         model.load_state_dict(best_state)  # end with the best epoch's weights
     if "test" in splits:
         results = evaluate(model, loss_fn, *splits["test"], device)
-        print("test  " + "  ".join(f"{k} {v:.4f}" for k, v in results.items()))
+        if rank == 0:
+            print("test  " + "  ".join(f"{k} {v:.4f}" for k, v in results.items()))
     return model.cpu()
 
 
@@ -203,7 +253,12 @@ if __name__ == "__main__":
     parser.add_argument("--epochs", type=int, default=EPOCHS)
     parser.add_argument("--device", default=DEVICE)
     args = parser.parse_args()
-    trained = train(args.epochs, args.device)
-    torch.save(trained.state_dict(), HERE / "trained.pt")
-    print(f"saved {HERE / 'trained.pt'}")
+    try:
+        trained = train(args.epochs, args.device)
+        if not TORCHRUN or dist.get_rank() == 0:
+            torch.save(trained.state_dict(), HERE / "trained.pt")
+            print(f"saved {HERE / 'trained.pt'}")
+    finally:
+        if TORCHRUN and dist.is_initialized():
+            dist.destroy_process_group()
 '''

@@ -8,6 +8,7 @@ first paint, or at once when Train is pressed or `build()` is called (tests, ben
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -109,7 +110,8 @@ class TrainingController(QObject):
             try:
                 _import_engine()
             finally:
-                self._imported.emit()  # queued to the GUI thread
+                with contextlib.suppress(RuntimeError):  # the window may have closed meanwhile
+                    self._imported.emit()  # queued to the GUI thread
 
         threading.Thread(target=work, name="nnstudio-import-torch", daemon=True).start()
 

@@ -22,12 +22,21 @@ def make_project(example: str = "spirals", dataset: dict | None = None, training
     return project
 
 
+def attach_training(window, runs_root: Path):
+    """The window's own training controller (the main window installs one), built now, with runs in runs_root."""
+    from nnstudio.ui.training import install_training
+
+    controller = getattr(window, "training", None) or install_training(window)
+    controller.runs_root = runs_root
+    controller.build()
+    return controller
+
+
 class TrainingApp:
     """The window, its training controller and the workbench, plus helpers to drive a run."""
 
     def __init__(self, qtbot, tmp_path: Path, project) -> None:
         from nnstudio.ui.main_window import MainWindow
-        from nnstudio.ui.training import install_training
 
         self.qtbot = qtbot
         registry = default_registry()
@@ -36,7 +45,7 @@ class TrainingApp:
                                  recovery_folder=tmp_path / "recovery")
         self.window.files.ask_unsaved_changes = lambda name: "discard"  # no modal box at teardown
         qtbot.addWidget(self.window)
-        self.controller = install_training(self.window, runs_root=tmp_path / "runs", build_now=True)
+        self.controller = attach_training(self.window, tmp_path / "runs")
         self.controller.ask_before_close = False
         self.bench = self.controller.bench
         self.bench.actions.confirm = lambda title, text: True

@@ -21,17 +21,19 @@ def test_importing_the_package_loads_neither_torch_nor_pyqtgraph():
 
 def test_panels_are_built_after_the_first_paint(qtbot, tmp_path):
     from nnstudio.ui.main_window import MainWindow
-    from nnstudio.ui.training import install_training
+    from nnstudio.ui.training import TrainingController
 
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     window = MainWindow(Document(make_project(), default_registry()), settings=settings,
                         recovery_folder=tmp_path / "recovery")
     qtbot.addWidget(window)
-    controller = install_training(window, runs_root=tmp_path / "runs")
+    controller = window.training
+    controller.runs_root = tmp_path / "runs"
     assert controller.bench is None
     assert controller.training_dock.widget().text().startswith("Loading")
     window.show()
     qtbot.waitUntil(lambda: controller.bench is not None, timeout=60_000)
     assert controller.training_dock.widget() is controller.bench.dock_body
     assert [a.shortcut().toString() for a in controller.actions.values()] == ["F5", "F6", "Shift+F5"]
+    assert len(window.findChildren(TrainingController)) == 1, "the main window installs exactly one"
     controller.bench.shutdown()
