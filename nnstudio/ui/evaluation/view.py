@@ -138,7 +138,9 @@ class EvaluationView(QWidget):
         for t in range(k):
             for p in range(k):
                 count = int(matrix[t, p])
-                colour = "w" if count < peak * 0.6 else "k"
+                if count == 0:
+                    continue  # empty cells stay blank, so the mistakes stand out
+                colour = "w" if count > peak * 0.6 else "k"  # light text on dark cells only
                 label = pg.TextItem(str(count), color=colour, anchor=(0.5, 0.5))
                 label.setPos(p + 0.5, t + 0.5)
                 self.confusion.item.addItem(label)

@@ -71,6 +71,7 @@ class CurvePlot(QWidget):
         self._styles: dict[str, tuple[str, Qt.PenStyle, float]] = {}
         self._highlighted: set[str] = set()
         self._tokens: dict[str, object] = {}
+        self._step_range: int | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
@@ -115,6 +116,17 @@ class CurvePlot(QWidget):
 
     def clear_curves(self) -> None:
         self.remove_missing(())
+
+    def set_step_range(self, total: int | None) -> None:
+        """A fixed x range [0, total] (a live run's steps), or None to fit the data; no-op when unchanged."""
+        if total == self._step_range:
+            return
+        self._step_range = total
+        if total:
+            self.item.enableAutoRange(x=False)
+            self.item.setXRange(0, total, padding=0.02)
+        else:
+            self.item.enableAutoRange(x=True)
 
     def has_data(self) -> bool:
         return any(item.xData is not None and len(item.xData) > 0 for item in self.curves.values())

@@ -64,9 +64,7 @@ class BoundaryView(QWidget):
         self.item.setAspectLocked(True)
         self.image = pg.ImageItem(axisOrder="col-major")
         self.item.addItem(self.image)
-        self.points = pg.ScatterPlotItem(size=5, pen=pg.mkPen(255, 255, 255, 200, width=0.8))
-        self.points.setZValue(10)
-        self.item.addItem(self.points)
+        self.points: list[pg.ScatterPlotItem] = []  # one item per class: one brush each, so one symbol each
         self.grid: BoundaryGrid | None = None
         self.updates = 0
         self.caption = QLabel()  # a label outside the plot: retitling a PlotItem re-lays out the whole plot
@@ -81,14 +79,28 @@ class BoundaryView(QWidget):
         if len(x) > MAX_POINTS:
             keep = np.random.default_rng(0).choice(len(x), MAX_POINTS, replace=False)
             x, labels = x[keep], labels[keep]
+        self._clear_points()
         colours = class_colours(num_classes)
-        brushes = [pg.mkBrush(*colours[int(c) % len(colours)]) for c in labels]
-        self.points.setData(x=x[:, 0], y=x[:, 1], brush=brushes)
+        pen = pg.mkPen(255, 255, 255, 200, width=0.8)
+        for label in range(int(labels.max()) + 1 if len(labels) else 0):  # not np.unique: it imports numpy.ma
+            chosen = labels == label
+            if not chosen.any():
+                continue
+            item = pg.ScatterPlotItem(x=x[chosen, 0], y=x[chosen, 1], size=5, pen=pen,
+                                      brush=pg.mkBrush(*colours[int(label) % len(colours)]))
+            item.setZValue(10)
+            self.item.addItem(item)
+            self.points.append(item)
+
+    def _clear_points(self) -> None:
+        for item in self.points:
+            self.item.removeItem(item)
+        self.points = []
 
     def clear(self) -> None:
         self.grid = None
         self.image.clear()
-        self.points.clear()
+        self._clear_points()
         self.caption.setText("")
 
     def set_grid(self, grid: BoundaryGrid) -> None:

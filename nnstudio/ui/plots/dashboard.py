@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from nnstudio.ui.plots.base import CurvePlot
 from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
-from nnstudio.ui.plots.curves import LearningRateView, LossView, MetricView
+from nnstudio.ui.plots.curves import LOSS_CURVES, LearningRateView, LossView, MetricView, draw_runs
 from nnstudio.ui.plots.layers import ActivationView, GradientView, WeightView
 from nnstudio.ui.plots.series import RunSeries
 
@@ -48,6 +48,27 @@ class CurvesTab(QSplitter):
         self.lr.show_runs(runs)
 
 
+class BoundaryTab(QSplitter):
+    """The decision boundary beside the loss and accuracy, so the regions can be read against the curves."""
+
+    def __init__(self) -> None:
+        super().__init__(Qt.Orientation.Horizontal)
+        self.boundary = BoundaryView()
+        self.loss = CurvePlot("Loss", "loss")
+        self.accuracy = CurvePlot("Accuracy", "accuracy", legend_corner="bottom-right")
+        side = QSplitter(Qt.Orientation.Vertical)
+        side.addWidget(self.loss)
+        side.addWidget(self.accuracy)
+        self.addWidget(self.boundary)
+        self.addWidget(side)
+        self.setSizes([520, 480])
+
+    def show_runs(self, runs) -> None:
+        draw_runs(self.loss, runs, [c for c in LOSS_CURVES if c[0] != "step/loss"])
+        draw_runs(self.accuracy, runs, [("step/accuracy", "train (steps)", "#9ecae1", 1.0),
+                                        ("epoch/val_accuracy", "validation", "#ff7f0e", 2.0)])
+
+
 class LivePlots(QWidget):
     node_clicked = Signal(str)
     export_failed = Signal(str)
@@ -58,12 +79,13 @@ class LivePlots(QWidget):
         self.gradients = GradientView()
         self.activations = ActivationView()
         self.weights = WeightView()
-        self.boundary = BoundaryView()
+        self.boundary_tab = BoundaryTab()
+        self.boundary = self.boundary_tab.boundary
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for widget, title in ((self.curves, "Loss && metrics"), (self.gradients, "Gradients"),
                               (self.activations, "Activations"), (self.weights, "Weights"),
-                              (self.boundary, "Decision boundary")):
+                              (self.boundary_tab, "Decision boundary")):
             self.tabs.addTab(widget, title)
         self.tabs.currentChanged.connect(lambda _index: self.refresh())
         for view in (self.gradients, self.activations, self.weights):
@@ -88,6 +110,7 @@ class LivePlots(QWidget):
         self.overlay: RunSeries | None = None
         self.labels = ("", "")
         self.selected: list[str] = []
+        self.step_range: int | None = None
         self.history_records = None  # callable returning the primary run's records, for CSV export
         self.set_boundary_available(False)
 
@@ -114,8 +137,7 @@ class LivePlots(QWidget):
     def refresh(self) -> None:
         """Redraw the visible tab from the runs' current data."""
         current = self.tabs.currentWidget()
-        if current is self.boundary:
-            return
+        self._apply_step_range(current)
         current.show_runs(self.runs())
         if self.selected:
             self._highlight(current)
@@ -124,19 +146,19 @@ class LivePlots(QWidget):
         """Fix the step axis of every step-based plot to [0, total] for a live run (None: fit the data).
 
         A fixed axis reads like a progress bar, and pyqtgraph then never regenerates the x ticks while the
-        curves grow, which is a large part of what a redraw costs.
+        curves grow, which is a large part of what a redraw costs. Applied to the visible tab now and to
+        the others when they are shown.
         """
-        for plot in self.findChildren(CurvePlot):
-            if plot.x_label != "step":
-                continue
-            if total_steps:
-                plot.item.enableAutoRange(x=False)
-                plot.item.setXRange(0, total_steps, padding=0.02)
-            else:
-                plot.item.enableAutoRange(x=True)
+        self.step_range = total_steps
+        self._apply_step_range(self.tabs.currentWidget())
+
+    def _apply_step_range(self, view: QWidget) -> None:
+        for plot in view.findChildren(CurvePlot):
+            if plot.x_label == "step":
+                plot.set_step_range(self.step_range)
 
     def set_boundary_available(self, available: bool) -> None:
-        index = self.tabs.indexOf(self.boundary)
+        index = self.tabs.indexOf(self.boundary_tab)
         self.tabs.setTabVisible(index, available)
         if not available:
             self.boundary.clear()
@@ -169,7 +191,8 @@ class LivePlots(QWidget):
                     ] + [("Activation histogram", view.heatmap)]
         if view is self.weights:
             return [("Weight histogram per epoch", view.heatmap), ("Weight distribution", view.latest)]
-        return [("Decision boundary", self.boundary)]
+        tab = self.boundary_tab
+        return [("Decision boundary", tab.boundary), ("Loss", tab.loss), ("Accuracy", tab.accuracy)]
 
     def _fill_export_menu(self) -> None:
         menu = self.export_menu

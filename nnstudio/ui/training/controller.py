@@ -63,9 +63,17 @@ class TrainingController(QObject):
         return dock
 
     def _arrange_docks(self) -> None:
+        """Settings share a tab with the Inspector, the Training dock with Problems.
+
+        The settings dock is taken out and put back before tabifying: tabifying a dock that was just
+        added beside the Inspector leaves Qt with a second, stray tab bar drawn over the middle of the
+        window (seen with Qt 6.12).
+        """
         docks = getattr(self.window, "docks", {})
         if "inspector" in docks:
+            self.window.removeDockWidget(self.settings_dock)
             self.window.tabifyDockWidget(docks["inspector"], self.settings_dock)
+            self.settings_dock.show()
             docks["inspector"].raise_()
         if "problems" in docks:
             self.window.tabifyDockWidget(docks["problems"], self.training_dock)
@@ -98,6 +106,7 @@ class TrainingController(QObject):
         self.bench = Workbench(self.window, self.runs_root, self)
         self.settings_dock.setWidget(self.bench.settings_panel)
         self.training_dock.setWidget(self.bench.dock_body)
+        self.training_dock.visibilityChanged.connect(self.bench._update_boundary_wanted)
         self.ready.emit()
 
     def build_soon(self) -> None:

@@ -164,6 +164,7 @@ class SettingsPanel(QScrollArea):
         layout.addStretch(1)
         self.setWidget(body)
         self.setMinimumWidth(300)
+        self._shown: list = []
 
     def set_document(self, document: Document) -> None:
         self.dataset.set_document(document)
@@ -172,8 +173,16 @@ class SettingsPanel(QScrollArea):
     def set_locked(self, locked: bool) -> None:
         self.dataset.set_locked(locked)
         self.settings.set_locked(locked)
+        if locked:
+            self.summary.setText("Locked while the model trains: the run uses the settings it started with.")
+            self.summary.setStyleSheet("color: #555;")
+        else:
+            self.show_problems(self._shown)
 
     def show_problems(self, diagnostics) -> None:
+        self._shown = list(diagnostics)
+        if self.dataset.locked:
+            return
         errors = [d for d in diagnostics if d.is_error]
         warnings = [d for d in diagnostics if not d.is_error]
         if errors:

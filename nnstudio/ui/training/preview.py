@@ -186,8 +186,11 @@ class DatasetPreview(QWidget):
             x, y = x[:MAX_POINTS], y[:MAX_POINTS]
         colours = class_colours(data.num_classes or 2)
         labels = y.reshape(-1).round().astype(int) if data.task in ("classification", "binary") else None
-        brushes = ([pg.mkBrush(*colours[c % len(colours)]) for c in labels] if labels is not None
-                   else pg.mkBrush(PALETTE[0]))
+        if labels is not None:  # one brush object per class: pyqtgraph then renders one symbol per class
+            shared = [pg.mkBrush(*colour) for colour in colours]
+            brushes = [shared[c % len(shared)] for c in labels]
+        else:
+            brushes = pg.mkBrush(PALETTE[0])
         self.scatter_item.setData(x=x[:, 0], y=x[:, 1], brush=brushes)
         self.stack.setCurrentWidget(self.scatter)
         self.shown = "points"

@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from nnstudio.ui.training.workbench import Workbench
 
 
+def final_weights(record: RunRecord) -> Path | None:
+    """The checkpoint holding the weights the run ended with: `best` when early stopping restored the best
+    epoch, else `last`; so the evaluation matches the run's own final metrics."""
+    stopping = record.training.get("early_stopping", {}) if isinstance(record.training, dict) else {}
+    restored = isinstance(stopping, dict) and stopping.get("enabled") and stopping.get("restore_best", True)
+    order = ("best", "last") if restored else ("last", "best")
+    return record.checkpoint(order[0]) or record.checkpoint(order[1])
+
+
 class RunActions:
     def __init__(self, bench: Workbench) -> None:
         self.bench = bench
@@ -67,7 +76,7 @@ class RunActions:
     # --- evaluation --------------------------------------------------------------------------
     def evaluate(self, record: RunRecord, store: RunStore | None = None, automatic: bool = False) -> None:
         store = store or self.bench.store()
-        checkpoint = record.checkpoint("best") or record.checkpoint("last")
+        checkpoint = final_weights(record)
         if checkpoint is None:
             self.bench.evaluation.show_error(f"{record.name} saved no checkpoint")
             return
@@ -88,7 +97,7 @@ class RunActions:
         from nnstudio.compile.weights import WeightsError
         from nnstudio.io.importing.weights import load_graph_weights
 
-        checkpoint = record.checkpoint("best") or record.checkpoint("last")
+        checkpoint = final_weights(record)
         if checkpoint is None:
             return
         bench = self.bench

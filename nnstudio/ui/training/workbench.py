@@ -99,6 +99,8 @@ class Workbench(QObject):
         self.plots.export_failed.connect(lambda text: self.controls.show_error(text))
         self.plots.history_records = lambda: self.shown_records
         self.window.view.selection_changed.connect(self._on_canvas_selection)
+        self.plots.tabs.currentChanged.connect(self._update_boundary_wanted)
+        self.tabs.currentChanged.connect(self._update_boundary_wanted)
         self.evaluator.done.connect(self._on_evaluated)
         self.evaluator.failed.connect(self.evaluation.show_error)
         self.shown_records: list[dict] = []
@@ -138,7 +140,8 @@ class Workbench(QObject):
                 store = RunStore(runs_folder_for(document.path))
             else:
                 store = RunStore(None)
-            store.mark_interrupted(None)
+            running = self.session.record.number if self.is_training and self.session.store.root == store.root else None
+            store.mark_interrupted(running)
             self.stores[key] = store
         return store
 
@@ -245,7 +248,7 @@ class Workbench(QObject):
         self.shown_records = session.records
         self.plots.show_run(session.series, session.record.name)
         self.plots.set_step_range(None)
-        self.plots.set_boundary_available(False)
+        self.plots.boundary.clear()  # the tab stays where it is until the run says whether it has a boundary
         self.tabs.setCurrentWidget(self.plots)
         session.started.connect(lambda info, s=session: self._on_started(s, info))
         session.updated.connect(lambda update, s=session: self._on_update(s, update))
@@ -254,6 +257,7 @@ class Workbench(QObject):
         session.closed.connect(lambda s=session: self._on_closed(s))
         session.record.status = "preparing"
         session.store.save(session.record)
+        self._update_boundary_wanted()
         session.start()
         self.refresh_runs()
         self.run_started.emit(session)
@@ -283,6 +287,7 @@ class Workbench(QObject):
         self.plots.set_boundary_available(points is not None)
         if self.plots.primary is session.series:
             self.plots.set_step_range(info.epochs * info.steps_per_epoch)
+        self._update_boundary_wanted()
         if points is not None:
             self.plots.boundary.set_points(points[0], points[1], info.num_classes or 2)
         notes = ([info.weights_note] if info.weights_note else []) + [w.message for w in info.warnings]
@@ -372,6 +377,11 @@ class Workbench(QObject):
         self.controls.show_error(self.controls.message.text(), details=bool(self.error_details))
 
     # --- selection ---------------------------------------------------------------------------
+    def _update_boundary_wanted(self, *_args) -> None:
+        """Grids are computed on the training thread only while someone can see them."""
+        if self.session is not None:
+            self.session.worker.boundary_wanted = self.plots.boundary_tab.isVisible()
+
     def _on_canvas_selection(self, node_ids: list[str]) -> None:
         if self.window.view.document is not self.document:
             self.set_document(self.window.view.document)

@@ -92,6 +92,7 @@ class TrainingWorker(QObject):
         self._steps_per_epoch = 1
         self._batch_size = 1
         self._loss: float | None = None
+        self.boundary_wanted = True  # set from the GUI thread: False while the boundary is not on screen
 
     # --- control (any thread) --------------------------------------------------------------
     def request_stop(self) -> None:
@@ -215,7 +216,7 @@ class TrainingWorker(QObject):
         self._flush(info.epoch, info.step)
 
     def _on_boundary(self, probe, step: int) -> None:
-        if probe.due():
+        if self.boundary_wanted and probe.due():
             self.coalescer.set_boundary(probe.compute(step))
 
     def _on_paused(self, info) -> None:

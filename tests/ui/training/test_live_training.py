@@ -162,3 +162,33 @@ def test_load_weights_into_a_changed_graph_and_train_from_them(qtbot, training_a
     assert app.wait_finished(2).status == "finished"
     note = sessions[0].info.weights_note
     assert note.startswith("started from the loaded weights") and "mismatched" in note
+
+
+def test_closing_the_window_stops_a_run_cooperatively(qtbot, training_app):
+    app = training_app(make_project(training={"epochs": 2000, "batch_size": 16}))
+    bench = app.bench
+    assert bench.train()
+    qtbot.waitUntil(lambda: bench.session is not None and bench.session.state == "running", timeout=60_000)
+    session = bench.session
+    app.window.close()
+    assert session.thread.isFinished(), "the close waited for the worker to return"
+    record = bench.store().runs()[0]
+    assert record.status == "stopped" and record.resumable
+
+
+def test_opening_another_document_while_training(qtbot, training_app):
+    from nnstudio.layers.registry import default_registry
+    from nnstudio.ui.document import Document
+
+    app = training_app(make_project(training={"epochs": 2000, "batch_size": 16}))
+    bench = app.bench
+    assert bench.train()
+    other = make_project("sine_regression", dataset={"name": "sine"})
+    app.window.set_document(Document(other, default_registry()))
+    assert bench.document is app.window.document, "the panels follow the window's document"
+    assert bench.settings_panel.dataset.choice.currentData() == "sine"
+    assert app.window.view.read_only, "still locked: a model is training"
+    bench.stop()
+    outcome = app.wait_finished()
+    assert outcome.status == "stopped"
+    assert not app.window.view.read_only
