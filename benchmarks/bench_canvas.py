@@ -31,6 +31,7 @@ from nnstudio.analysis.layout import auto_layout
 from nnstudio.layers import default_registry
 from nnstudio.model import Project
 from nnstudio.model.builder import GraphBuilder
+from nnstudio.ui.background import GuiThreadCollector
 
 MODES = {
     "minimal": QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate,
@@ -142,6 +143,7 @@ def main() -> None:
     parser.add_argument("--step", type=int, default=30, help="pixels scrolled per frame")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication([])
+    GuiThreadCollector.install(app)  # as the app does
     project = layered_project(args.rows, args.columns)
     print(f"project: {len(project.graph.nodes)} nodes, {len(project.graph.edges)} edges; view 1200x800")
 

@@ -179,7 +179,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer repeats")
     args = parser.parse_args()
-    QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from nnstudio.ui.background import GuiThreadCollector
+
+    GuiThreadCollector.install(app)  # as the app does
     from nnstudio.training.threads import configure_torch
 
     print(f"threads: {configure_torch()}")  # what the app does once after its first paint

@@ -26,6 +26,7 @@ from nnstudio.examples import DEFAULT_EXAMPLE, EXAMPLES
 from nnstudio.io import ProjectFileError, load
 from nnstudio.layers.registry import Registry, default_registry
 from nnstudio.model import Project
+from nnstudio.ui.background import GuiThreadCollector
 from nnstudio.ui.document import Document
 from nnstudio.ui.main_window import MainWindow
 
@@ -58,6 +59,7 @@ def create_application(argv: list[str]) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
+    GuiThreadCollector.install(app)  # worker threads must never run Qt destructors
     return app
 
 

@@ -23,7 +23,6 @@ from nnstudio.layers.spec import Construct, Inputs
 from nnstudio.model.graph import Graph
 from nnstudio.model.project import InitSettings, Project
 
-
 NODE_META_KEY = "nnstudio_node"  # fx_node.meta[NODE_META_KEY] is the graph node id it was emitted for
 
 

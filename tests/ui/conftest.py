@@ -14,6 +14,7 @@ from nnstudio.examples import DEFAULT_EXAMPLE, EXAMPLES
 from nnstudio.io import load
 from nnstudio.layers.registry import Registry, default_registry
 from nnstudio.model import Project
+from nnstudio.ui.background import GuiThreadCollector
 from nnstudio.ui.document import Document
 from nnstudio.ui.main_window import MainWindow
 
@@ -38,6 +39,14 @@ class Dialogs:
     def _unsaved(self, name: str) -> str:
         self.unsaved_asked.append(name)
         return self.unsaved_answer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_thread_collection(qapp):
+    """As in the app: garbage is collected on the GUI thread only (see nnstudio.ui.background)."""
+    GuiThreadCollector.install(qapp)
+    yield
+    GuiThreadCollector.uninstall()
 
 
 @pytest.fixture

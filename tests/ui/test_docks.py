@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
+
 from nnstudio.analysis import analyze
 from nnstudio.model.builder import GraphBuilder
 from nnstudio.ui.commands import RemoveNodesCommand, SetParamCommand
@@ -88,7 +90,9 @@ def test_stale_results_are_dropped(qtbot, window):
     received: list[PreviewResult] = []
     preview.ready.connect(received.append)
     preview.set_document(window.document)
-    preview._finished.emit(-5, None)  # a result for a generation long gone
+    gone: Future = Future()
+    gone.set_result(("stale code", None))
+    preview._on_finished(-5, gone)  # a result for a generation long gone
     assert received == []
     preview.shutdown()
 

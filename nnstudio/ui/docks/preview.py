@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -19,6 +20,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from nnstudio.analysis import Analysis
 from nnstudio.layers.registry import Registry
 from nnstudio.model import Node, Project
+from nnstudio.ui.background import FuturePoller
 from nnstudio.ui.document import Document
 
 DEBOUNCE_MS = 300
@@ -70,7 +72,6 @@ class ModelPreview(QObject):
 
     ready = Signal(object)
     busy_changed = Signal(bool)
-    _finished = Signal(int, object)  # generation, Future; queued from the worker to the GUI thread
 
     def __init__(self, delay_ms: int = DEBOUNCE_MS, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,7 +87,7 @@ class ModelPreview(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
         self._timer.timeout.connect(self._start)
-        self._finished.connect(self._on_finished)
+        self._poller = FuturePoller(self)  # the worker never touches Qt; the result is picked up here
 
     def set_document(self, document: Document | None) -> None:
         if self.document is not None:
@@ -117,6 +118,7 @@ class ModelPreview(QObject):
 
     def shutdown(self) -> None:
         self._timer.stop()
+        self._poller.stop()
         self._generation += 1
         self._executor.shutdown(wait=False, cancel_futures=True)
 
@@ -141,7 +143,7 @@ class ModelPreview(QObject):
         generation = self._generation
         future = self._executor.submit(compile_preview, snapshot(self.document.project), self.document.registry)
         self._set_running(True)
-        future.add_done_callback(lambda done: self._finished.emit(generation, done))
+        self._poller.watch(future, partial(self._on_finished, generation))
 
     def _on_finished(self, generation: int, future: Future) -> None:
         self._set_running(False)

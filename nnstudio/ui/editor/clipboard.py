@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
 from nnstudio.io import ProjectFileError, loads
@@ -79,10 +78,17 @@ def free_name(graph: Graph, base: str, taken: set[str]) -> str:
 
 
 def put_on_clipboard(text: str) -> None:
-    data = QMimeData()
-    data.setData(FRAGMENT_MIME, text.encode("utf-8"))
-    data.setText(text)
-    QGuiApplication.clipboard().setMimeData(data)
+    """Put the fragment on the clipboard as text, tagged with our own format as well.
+
+    A QMimeData made in Python and handed to the clipboard outlives the interpreter (the clipboard is a
+    Qt global), and its destructor then crashes the app on quit. So Qt makes the QMimeData (setText)
+    and the fragment format is added to that object in place.
+    """
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setText(text)
+    data = clipboard.mimeData()
+    if data is not None:
+        data.setData(FRAGMENT_MIME, text.encode("utf-8"))
 
 
 def clipboard_text() -> str | None:

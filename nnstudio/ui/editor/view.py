@@ -36,6 +36,7 @@ from nnstudio.ui.editor.scene import EditorScene
 
 PALETTE_MIME = "application/x-nnstudio-layer"
 PIXMAP_CACHE_KB = 128 * 1024
+READABLE_ZOOM = 0.75  # going to a node zooms in to at least this scale, where its text is legible
 
 
 class EditorView(QGraphicsView):
@@ -130,9 +131,14 @@ class EditorView(QGraphicsView):
         self.select_nodes(list(self._scene.nodes))
 
     def center_on_node(self, node_id: str) -> None:
+        """Bring a node into the middle of the view, zooming in first if it would be too small to read."""
         item = self._scene.nodes.get(node_id)
-        if item is not None:
-            self.centerOn(item.sceneBoundingRect().center())
+        if item is None:
+            return
+        self._auto_fit = False  # a later resize must not throw the user back to the overview
+        if self.navigator.zoom() < READABLE_ZOOM:
+            self.navigator.zoom_by(READABLE_ZOOM / self.navigator.zoom())
+        self.centerOn(item.sceneBoundingRect().center())
 
     def _emit_selection(self) -> None:
         self.selection_changed.emit(self.selected_node_ids())

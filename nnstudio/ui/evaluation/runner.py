@@ -1,13 +1,15 @@
-"""Runs evaluations on a worker thread and hands the results to the GUI thread as signals."""
+"""Runs evaluations on a worker thread; a poller on the GUI thread hands the results on as signals."""
 
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from nnstudio.layers.registry import Registry
+from nnstudio.ui.background import FuturePoller
 from nnstudio.ui.evaluation.compute import EvaluationError, evaluate_run
 
 
@@ -16,13 +18,12 @@ class EvaluationRunner(QObject):
 
     done = Signal(object, str)
     failed = Signal(str)
-    _finished = Signal(int, object, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnstudio-evaluate")
         self._generation = 0
-        self._finished.connect(self._on_finished)
+        self._poller = FuturePoller(self)
         self.busy = False
 
     def evaluate(self, project_text: str, registry: Registry, base_dir: Path | None, checkpoint: Path,
@@ -31,9 +32,9 @@ class EvaluationRunner(QObject):
         generation = self._generation
         self.busy = True
         future = self._executor.submit(evaluate_run, project_text, registry, base_dir, checkpoint)
-        future.add_done_callback(lambda f: self._finished.emit(generation, f, title))
+        self._poller.watch(future, partial(self._on_finished, generation, title))
 
-    def _on_finished(self, generation: int, future: Future, title: str) -> None:
+    def _on_finished(self, generation: int, title: str, future: Future) -> None:
         if generation != self._generation:
             return  # a newer evaluation was asked for
         self.busy = False
@@ -48,4 +49,5 @@ class EvaluationRunner(QObject):
         self.done.emit(result, title)
 
     def shutdown(self) -> None:
+        self._poller.stop()
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -8,13 +8,13 @@ first paint, or at once when Train is pressed or `build()` is called (tests, ben
 
 from __future__ import annotations
 
-import contextlib
-import threading
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QWidget
+
+from nnstudio.ui.background import FuturePoller, start_thread
 
 SETTINGS_DOCK = "dock_training_settings"
 TRAINING_DOCK = "dock_training"
@@ -38,7 +38,6 @@ def _placeholder(text: str) -> QLabel:
 
 class TrainingController(QObject):
     ready = Signal()
-    _imported = Signal()
 
     def __init__(self, window, runs_root: Path | None = None) -> None:
         super().__init__(window)
@@ -47,7 +46,7 @@ class TrainingController(QObject):
         self.bench = None
         self.ask_before_close = True
         self._importing = False
-        self._imported.connect(self.build)
+        self._poller = FuturePoller(self)
         self.settings_dock = self._dock("Training settings", SETTINGS_DOCK, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_dock = self._dock("Training", TRAINING_DOCK, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._arrange_docks()
@@ -114,15 +113,8 @@ class TrainingController(QObject):
         if self._importing or self.bench is not None:
             return
         self._importing = True
-
-        def work() -> None:
-            try:
-                _import_engine()
-            finally:
-                with contextlib.suppress(RuntimeError):  # the window may have closed meanwhile
-                    self._imported.emit()  # queued to the GUI thread
-
-        threading.Thread(target=work, name="nnstudio-import-torch", daemon=True).start()
+        future = start_thread(_import_engine, "nnstudio-import-torch")
+        self._poller.watch(future, lambda _: self.build())  # an import error resurfaces, readably, in build()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from PySide6.QtCore import QObject, QRectF, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QStackedWidget, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from nnstudio.training.data import DatasetError, DataSplits, load_dataset
+from nnstudio.ui.background import FuturePoller
 from nnstudio.ui.plots.base import PALETTE, configure_plot
 from nnstudio.ui.plots.boundary import class_colours
 
@@ -29,11 +31,13 @@ TABLE_ROWS = 40
 
 
 class DatasetLoader(QObject):
-    """Loads a dataset section on a worker thread; emits `loaded(data)` or `failed(message)` on the GUI thread."""
+    """Loads a dataset section on a worker thread; emits `loaded(data)` or `failed(message)` on the GUI thread.
+
+    The worker only runs `load_dataset`; a `FuturePoller` picks the result up on the GUI thread.
+    """
 
     loaded = Signal(object)
     failed = Signal(str)
-    _done = Signal(int, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,7 +48,7 @@ class DatasetLoader(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self._start)
-        self._done.connect(self._on_done)
+        self._poller = FuturePoller(self)
         self.data: DataSplits | None = None
         self.key: Any = None  # the (section, seed, folder) the current data belongs to
 
@@ -60,12 +64,11 @@ class DatasetLoader(QObject):
         self._generation += 1
         generation = self._generation
         future = self._executor.submit(load_dataset, section, seed, base_dir)
-        future.add_done_callback(lambda f: self._done.emit(generation, (f, (repr(section), seed, base_dir))))
+        self._poller.watch(future, partial(self._on_done, generation, (repr(section), seed, base_dir)))
 
-    def _on_done(self, generation: int, payload: tuple[Future, Any]) -> None:
+    def _on_done(self, generation: int, key: Any, future: Future) -> None:
         if generation != self._generation:
             return
-        future, key = payload
         try:
             data = future.result()
         except DatasetError as exc:
@@ -81,6 +84,7 @@ class DatasetLoader(QObject):
 
     def shutdown(self) -> None:
         self._timer.stop()
+        self._poller.stop()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 

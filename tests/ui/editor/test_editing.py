@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
-from PySide6.QtCore import QMimeData, QPointF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QGuiApplication
 
 from nnstudio.model import Endpoint
@@ -103,17 +106,31 @@ def test_duplicate_and_cut(make_canvas):
 
 
 def test_bad_clipboard_content_is_refused_with_a_reason(canvas):
-    data = QMimeData()
-    data.setText("just some words")
-    QGuiApplication.clipboard().setMimeData(data)
+    clipboard = QGuiApplication.clipboard()  # Qt-made QMimeData only: see put_on_clipboard
+    clipboard.setText("just some words")
     canvas.view.paste()
     assert canvas.messages[-1] == "Nothing to paste: the clipboard holds no nnstudio layers."
-    data = QMimeData()
-    data.setData(FRAGMENT_MIME, b'{"format": "something else", "version": 1}')
-    QGuiApplication.clipboard().setMimeData(data)
+    clipboard.setText("")
+    clipboard.mimeData().setData(FRAGMENT_MIME, b'{"format": "something else", "version": 1}')
     canvas.view.paste()
     assert canvas.messages[-1].startswith("Cannot paste: the clipboard does not hold nnstudio layers")
     assert not canvas.document.graph.nodes
+
+
+def test_the_app_quits_cleanly_after_a_copy(tmp_path):
+    """A copy leaves data on the clipboard, a Qt global that outlives Python; quitting must not crash."""
+    script = tmp_path / "copy_then_quit.py"
+    script.write_text(
+        "from PySide6.QtWidgets import QApplication\n"
+        "from nnstudio.ui.editor import clipboard\n"
+        "app = QApplication([])\n"
+        "clipboard.put_on_clipboard('{\"format\": \"nnstudio\"}')\n"
+        "assert QApplication.clipboard().mimeData().hasFormat(clipboard.FRAGMENT_MIME)\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
 
 
 def test_dropping_a_layer_onto_a_link_inserts_it(make_canvas):
