@@ -9,12 +9,16 @@ first paint, or at once when Train is pressed or `build()` is called (tests, ben
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QWidget
 
-from nnstudio.ui.background import FuturePoller, start_thread
+from nnstudio.ui.background import FuturePoller, GuiThreadCollector, start_thread
+
+if TYPE_CHECKING:
+    from nnstudio.ui.export import ExportContext, ExportDialog
 
 SETTINGS_DOCK = "dock_training_settings"
 TRAINING_DOCK = "dock_training"
@@ -44,6 +48,7 @@ class TrainingController(QObject):
         self.window = window
         self.runs_root = runs_root
         self.bench = None
+        self.export_dialog = None  # File ▸ Export Model…, kept while an export it started runs
         self.ask_before_close = True
         self._importing = False
         self._poller = FuturePoller(self)
@@ -106,6 +111,7 @@ class TrainingController(QObject):
         self.settings_dock.setWidget(self.bench.settings_panel)
         self.training_dock.setWidget(self.bench.dock_body)
         self.training_dock.visibilityChanged.connect(self.bench._update_boundary_wanted)
+        GuiThreadCollector.settle()  # torch and the engine are in: keep them out of later collections
         self.ready.emit()
 
     def build_soon(self) -> None:
@@ -164,6 +170,34 @@ class TrainingController(QObject):
 
     def stop(self) -> None:
         self._bench().stop()
+
+    def export_model(self) -> ExportDialog:
+        """File ▸ Export Model…: a fresh dialog, or the open one while an export it started still runs."""
+        from nnstudio.ui.export import ExportDialog
+
+        bench = self._bench()
+        dialog = self.export_dialog
+        if dialog is None or not dialog.busy:
+            if dialog is not None:
+                dialog.deleteLater()
+            dialog = ExportDialog(self._export_context, self.window)
+            bench.run_started.connect(dialog.refresh_sources)
+            bench.run_finished.connect(dialog.refresh_sources)
+            dialog.reported.connect(lambda text: self.window.statusBar().showMessage(text, 15_000))
+            self.export_dialog = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    def _export_context(self) -> ExportContext:
+        """The window's document, its runs, and the run training now (only finished runs can be exported)."""
+        from nnstudio.ui.export import ExportContext
+
+        bench = self._bench()
+        document = bench.document
+        active = bench.session.record.path if bench.is_training else None
+        return ExportContext(document.project, document.registry, document.path, bench.store(), active)
 
     @property
     def widget(self) -> QWidget | None:
