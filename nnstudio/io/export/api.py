@@ -90,7 +90,11 @@ def export_model(project: Project, format: str, out_path: str | os.PathLike[str]
         job.messages.extend(notes)
         run_export(job, info, staging.target)
         gap = max(job.gaps.values())  # a bundle holds several exports: report the worst
-        paths = staging.commit()
+        try:
+            paths = staging.commit()
+        except OSError as exc:  # e.g. the sidecar could not be moved beside the weights
+            raise ExportError(f"{info.title} export passed its check but could not be moved to "
+                              f"{out.parent}: {exc.strerror or exc}") from None
     job.messages.append(f"parity: largest difference {gap:.3g} over a held-out batch of "
                         f"{len(job.held_out[0]) if job.held_out else 0} (limit {TOLERANCE:g})")
     return ExportResult(paths, gap, job.messages, info.name)

@@ -13,6 +13,7 @@ from nnstudio.compile import build_module
 from nnstudio.compile.weights import save_weights
 from nnstudio.io.export import ExportError, MissingExtraError, export_model
 from nnstudio.io.export import job as job_module
+from nnstudio.io.export.staging import Staging
 from nnstudio.model.builder import GraphBuilder
 from tests.helpers import mlp, residual
 
@@ -222,3 +223,13 @@ def test_a_trace_that_fixed_the_batch_size_is_refused(tmp_path: Path, monkeypatc
         export_model(residual().project, "torchscript", tmp_path / "m.pt")
     assert caught.value.node == "act" and "node 'act'" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_final_move_is_an_export_error(project, tmp_path: Path, monkeypatch) -> None:
+    def refuse(self):
+        raise OSError(13, "Permission denied")
+
+    monkeypatch.setattr(Staging, "commit", refuse)
+    with pytest.raises(ExportError, match=f"could not be moved to {tmp_path}: Permission denied"):
+        export_model(project, "safetensors", tmp_path / "weights.safetensors")
+    assert list(tmp_path.iterdir()) == []  # the staging folder is gone too
