@@ -15,7 +15,7 @@ from nnstudio.layers.params import (
     pair_param,
 )
 from nnstudio.ui.inspector import ParamForm
-from nnstudio.ui.inspector.editors import format_float, parse_ints
+from nnstudio.ui.inspector.editors import format_float, parse_floats, parse_ints
 
 SPECS = (
     int_param("epochs", 10, "Passes over the data.", minimum=1, maximum=1000),
@@ -98,3 +98,19 @@ def test_parsing_and_formatting_helpers():
     assert parse_ints("3", single_allowed=False) == [3]
     assert parse_ints("3, b", single_allowed=True) == "3, b"
     assert [format_float(v) for v in (1e-05, 0.5, 2.0, 1234.5)] == ["1e-05", "0.5", "2", "1234.5"]
+
+
+def test_number_lists_and_wide_integers_get_editors(qtbot):
+    specs = (
+        ParamSpec("weights", ParamKind.FLOAT_LIST, None, "One weight per class.", optional=True),
+        int_param("seed", 0, "Random seed.", minimum=0, maximum=2**63 - 1),
+    )
+    changes: list[tuple[str, object]] = []
+    form = ParamForm(specs, {}, lambda name, value: changes.append((name, value)))
+    qtbot.addWidget(form)
+    assert form.editor("seed").box.maximum() == 2**31 - 1  # what a Qt spin box can hold
+    line = form.editor("weights").line
+    qtbot.keyClicks(line, "0.5, 2")
+    qtbot.keyClick(line, Qt.Key.Key_Return)
+    assert changes == [("weights", [0.5, 2.0])]
+    assert parse_floats("a, b") == "a, b"

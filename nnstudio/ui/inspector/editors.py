@@ -73,8 +73,9 @@ class IntEditor(ParamEditor):
     def __init__(self, spec: ParamSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.box = _IntSpin(self)
-        low = int(spec.minimum) if spec.minimum is not None else -INT_LIMIT
-        high = int(spec.maximum) if spec.maximum is not None else INT_LIMIT
+        # A QSpinBox holds 32-bit ints: wider bounds (a plugin's, say) are narrowed to what it can show.
+        low = max(int(spec.minimum), -INT_LIMIT) if spec.minimum is not None else -INT_LIMIT
+        high = min(int(spec.maximum), INT_LIMIT) if spec.maximum is not None else INT_LIMIT
         self._none = low - 1 if spec.optional else None
         self.box.setRange(self._none if self._none is not None else low, high)
         if spec.optional:
@@ -258,6 +259,15 @@ def parse_ints(text: str, single_allowed: bool) -> Any:
     return numbers if numbers else text
 
 
+def parse_floats(text: str) -> Any:
+    """'0.5, 2' -> [0.5, 2.0]; text that is not numbers is returned as is, for the spec to refuse."""
+    tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
+    try:
+        return [float(t) for t in tokens]
+    except ValueError:
+        return text
+
+
 def format_ints(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
@@ -274,6 +284,8 @@ class TextEditor(ParamEditor):
             self.line.setPlaceholderText("e.g. 1, 28, 28")
         elif spec.kind is ParamKind.INT_TUPLE:
             self.line.setPlaceholderText(f"an integer or {spec.length} integers, e.g. 3 or 3, 3")
+        elif spec.kind is ParamKind.FLOAT_LIST:
+            self.line.setPlaceholderText("numbers, e.g. 0.5, 1, 2")
         if spec.optional:
             self.line.setPlaceholderText("empty for none")
         self._shown: Any = None
@@ -286,6 +298,8 @@ class TextEditor(ParamEditor):
             return None
         if self.spec.kind is ParamKind.STRING:
             return text
+        if self.spec.kind is ParamKind.FLOAT_LIST:
+            return parse_floats(text)
         return parse_ints(text, single_allowed=self.spec.kind is ParamKind.INT_TUPLE)
 
     def _finish(self) -> None:
@@ -315,6 +329,7 @@ _EDITORS: dict[ParamKind, type[ParamEditor]] = {
     ParamKind.INT_TUPLE: TextEditor,
     ParamKind.SHAPE: TextEditor,
     ParamKind.STRING: TextEditor,
+    ParamKind.FLOAT_LIST: TextEditor,
 }
 
 
