@@ -51,6 +51,9 @@ def set_title(item: pg.PlotItem, text: str) -> None:
         item.setTitle(text, size="10pt")
 
 
+LEGEND_COLUMNS = 4
+
+
 class CurvePlot(QWidget):
     """A titled plot of named curves. `curve_clicked(key)` fires when the user clicks a curve."""
 
@@ -66,7 +69,9 @@ class CurvePlot(QWidget):
         offset = (-8, 8) if legend_corner == "top-right" else (-8, -8)
         self.legend = self.item.addLegend(offset=offset, labelTextSize="8pt") if legend else None
         if self.legend is not None:
-            self.legend.setBrush(pg.mkBrush(255, 255, 255, 200))
+            # One row, see-through: in a short plot a stacked, opaque legend hid the curves' latest part.
+            self.legend.setColumnCount(LEGEND_COLUMNS)
+            self.legend.setBrush(pg.mkBrush(255, 255, 255, 150))
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._styles: dict[str, tuple[str, Qt.PenStyle, float]] = {}
         self._highlighted: set[str] = set()
