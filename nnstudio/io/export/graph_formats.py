@@ -11,6 +11,7 @@ import io
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,23 +22,27 @@ from torch import nn
 
 from nnstudio.io.export.parity import Runner
 
+_QUIET_LOCK = threading.RLock()  # re-entrant: an exporter may nest quiet blocks
+
 
 @contextlib.contextmanager
 def quiet() -> Iterator[io.StringIO]:
     """Silence exporter chatter (progress lines, graph dumps, warnings, log records) while it works.
 
     torch configures its own loggers, so only a process-wide logging.disable reliably mutes them;
-    the previous setting is restored afterwards.
+    the previous setting is restored afterwards. Because that state is process-wide, quiet blocks are
+    serialised: two exports on two threads (the app's dialogs) cannot restore it out of order.
     """
     buffer = io.StringIO()
-    previous = logging.root.manager.disable
-    with warnings.catch_warnings(), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
-        warnings.simplefilter("ignore")
-        logging.disable(logging.CRITICAL)
-        try:
-            yield buffer
-        finally:
-            logging.disable(previous)
+    with _QUIET_LOCK:
+        previous = logging.root.manager.disable
+        with warnings.catch_warnings(), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            warnings.simplefilter("ignore")
+            logging.disable(logging.CRITICAL)
+            try:
+                yield buffer
+            finally:
+                logging.disable(previous)
 
 
 def batch_dynamic_shapes(args: Sequence[Any]) -> tuple[Any, ...]:

@@ -7,7 +7,6 @@ the live document, so the user can go on editing while the export runs.
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +18,6 @@ from nnstudio.model.project import Project
 from nnstudio.ui.runs import ACTIVE, RunRecord, RunStore
 
 FOLDER_SUFFIX = "-python"  # default name ending for a folder export (the python format)
-# The exporters mute torch's chatter by swapping process-wide state (sys.stdout, warning filters, logging.disable)
-# and restoring it afterwards; two exports overlapping (dialogs of two windows) could restore it out of order and
-# leave logging disabled for good. So exports run one at a time; a second one waits for the first.
-_EXPORT_LOCK = threading.Lock()
 
 
 @dataclass
@@ -148,6 +143,5 @@ def run_request(request: ExportRequest):
     from nnstudio.io.export import export_model
 
     project = loads(request.project_text, request.registry)
-    with _EXPORT_LOCK:
-        return export_model(project, request.format, request.out, checkpoint=request.checkpoint,
-                            base_dir=request.base_dir)
+    return export_model(project, request.format, request.out, checkpoint=request.checkpoint,
+                        base_dir=request.base_dir)
