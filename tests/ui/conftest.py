@@ -4,6 +4,7 @@ tmp_path, and every dialog replaced by a recorder so that no test can block on a
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,6 +48,28 @@ def gui_thread_collection(qapp):
     GuiThreadCollector.install(qapp)
     yield
     GuiThreadCollector.uninstall()
+
+
+COLLECT = gc.collect
+
+
+@pytest.fixture(autouse=True)
+def widgets_die_as_in_the_app(qtbot, qapp, monkeypatch):
+    """Test widgets are closed, then freed by Python's collector, as the app frees a closed window.
+
+    pytest-qt's own clean-up calls deleteLater(): Qt deletes the C++ objects first and the Python wrappers of
+    pyqtgraph's items, held in reference cycles, are collected later. That order is pyqtgraph's known
+    segfault (pyqtgraph#1628), and it crashed a test worker inside gc.collect. Set up before a test's other
+    fixtures, this one is torn down after them, once nothing else holds the widgets.
+    """
+    widgets: list = []
+    monkeypatch.setattr(type(qtbot), "addWidget", lambda self, widget, **_: widgets.append(widget))
+    yield
+    for widget in widgets:
+        widget.close()
+    widgets.clear()
+    COLLECT()  # the real one, even where a test patched gc.collect
+    qapp.processEvents()
 
 
 @pytest.fixture
