@@ -55,10 +55,13 @@ def infer_types(graph: Graph, structure: Structure) -> tuple[ShapeTable, list[Di
             problems.append(error("shape-rule-failed", f"{name}: shape rule of {spec.type} failed: {exc}",
                                   node_id=node_id))
             continue
-        if spec.outputs:
+        if len(spec.outputs) > 1:
+            for port, port_type in zip(spec.outputs, out):
+                table.outputs[(node_id, port.name)] = port_type
+        elif spec.outputs:
             table.outputs[(node_id, spec.outputs[0].name)] = out
         else:
-            table.outputs[(node_id, "")] = out  # an Output node records what it returns
+            table.outputs[(node_id, "")] = out  # an Output records what it returns, a loss node its scalar
     return table, problems
 
 

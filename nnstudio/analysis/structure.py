@@ -126,10 +126,14 @@ def _check_io_presence(graph: Graph, result: Structure) -> None:
 
 
 def _check_reachability(graph: Graph, result: Structure) -> None:
-    """Fed from an Input, and useful to an Output: two sweeps over the topological order."""
+    """Fed from an Input or a Target, and useful to an Output or a loss: two sweeps over the topological order."""
     inputs, outputs = _nodes_with_role(result, "input"), _nodes_with_role(result, "output")
     if not inputs or not outputs or not result.order:
         return
+    targets = _nodes_with_role(result, "target")
+    _check_target_leaks(graph, result, targets, outputs)
+    inputs += targets
+    outputs += _nodes_with_role(result, "loss")
     sources = {target: [e.source.node for edges in ports.values() for e in edges]
                for target, ports in result.incoming.items()}
     fed = set(inputs)
@@ -146,4 +150,23 @@ def _check_reachability(graph: Graph, result: Structure) -> None:
                 "unreachable", f"{node.name}: not reachable from any Input", node_id=node_id))
         elif node_id not in useful:
             result.diagnostics.append(warning(
-                "dead-end", f"{node.name}: its result never reaches an Output", node_id=node_id))
+                "dead-end", f"{node.name}: its result never reaches an Output or a loss", node_id=node_id))
+
+
+def _check_target_leaks(graph: Graph, result: Structure, targets: list[str], outputs: list[str]) -> None:
+    """An Output computed from a Target could not run after training, when there are no targets to read."""
+    if not targets:
+        return
+    sources = {target: [e.source.node for edges in ports.values() for e in edges]
+               for target, ports in result.incoming.items()}
+    origin: dict[str, str] = {t: t for t in targets}
+    for node_id in result.order:
+        fed_by = next((origin[s] for s in sources.get(node_id, ()) if s in origin), None)
+        if fed_by is not None and node_id not in origin:
+            origin[node_id] = fed_by
+    for node_id in outputs:
+        if node_id in origin:
+            target = graph.nodes[origin[node_id]].name
+            result.diagnostics.append(error(
+                "target-in-model", f"{graph.nodes[node_id].name}: is computed from Target '{target}', which only "
+                "exists while training; feed Targets to loss nodes only", node_id=node_id, related=(origin[node_id],)))

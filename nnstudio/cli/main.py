@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "evaluate": "nnstudio.cli.train",
     "export": "nnstudio.cli.export",
     "import": "nnstudio.cli.importing",
+    "weights": "nnstudio.cli.weights",
 }
 
 

@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=int, help="override training.seed")
     train.add_argument("--out", help="output folder for checkpoints (default: runs/<project name>)")
     train.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint folder")
+    train.add_argument("--init-weights", metavar="PATH",
+                       help="start from these weights, matched by node name and shape (sets init.weights): a "
+                            ".safetensors or torch file, a checkpoint or run folder, an export or a bundle .zip")
     train.add_argument("--metrics", metavar="FILE", help="write every logged record as JSON lines")
     train.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
     train.add_argument("--json", action="store_true", help="print the final metrics as JSON")
@@ -112,12 +115,16 @@ def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False):
     project.training = with_overrides(project.training, epochs=getattr(args, "epochs", None),
                                       batch_size=getattr(args, "batch_size", None), lr=getattr(args, "lr", None),
                                       device=args.device, seed=getattr(args, "seed", None))
+    if getattr(args, "init_weights", None):
+        project.init.weights = str(Path(args.init_weights).resolve())  # relative to where the command runs
     try:
         job = prepare(project, _base_dir(args.file))
     except TrainingInputError as exc:
         raise CliError(str(exc)) from None
     for warning in [] if quiet else job.warnings:
         print(f"warning: {warning.message}", file=sys.stderr)
+    if job.init_report is not None and not quiet and "init_weights" in vars(args):
+        print(f"init.weights: {job.init_report.summary()}", file=sys.stderr)
     return job
 
 

@@ -18,12 +18,11 @@ from torch import fx, nn
 from nnstudio.analysis.diagnostics import Diagnostic
 from nnstudio.analysis.validate import Analysis, analyze
 from nnstudio.compile.init import apply_init
+from nnstudio.compile.objective import NODE_META_KEY, ObjectivePlan, emit_objective, inference_graph, plan_objective
 from nnstudio.layers.registry import Registry, default_registry
 from nnstudio.layers.spec import Construct, Inputs
 from nnstudio.model.graph import Graph
 from nnstudio.model.project import InitSettings, Project
-
-NODE_META_KEY = "nnstudio_node"  # fx_node.meta[NODE_META_KEY] is the graph node id it was emitted for
 
 
 class CompileError(Exception):
@@ -44,10 +43,21 @@ class CompiledModel:
     output_nodes: list[str]  # node ids of Outputs, in return order
     modules_of: dict[str, list[str]] = field(default_factory=dict)  # node id -> attribute names
     constructs: dict[str, Construct] = field(default_factory=dict)  # attribute name -> constructor
+    # The training graph when the graph declares its own objective (loss nodes): it takes every Input and
+    # Target and returns the weighted total, the loss terms, and each scored (prediction, target) pair. It
+    # shares its submodules with `module`, which is the inference graph (Inputs to Outputs) alone.
+    objective: fx.GraphModule | None = None
+    plan: ObjectivePlan | None = None
 
     @property
     def code(self) -> str:
         return self.module.code
+
+    @property
+    def network(self) -> nn.Module:
+        """Every trained submodule: what checkpoints save and weights load into. For a graph without loss
+        nodes it is `module` itself; with an objective it also holds parts only the losses use (a teacher)."""
+        return self.objective if self.objective is not None else self.module
 
     def node_of_module(self, attribute: str) -> str | None:
         for node_id, names in self.modules_of.items():
@@ -145,13 +155,16 @@ def _build(graph: Graph, analysis: Analysis, init: InitSettings) -> CompiledMode
     values: dict[tuple[str, str], fx.Node] = {}
     compiled = CompiledModel(None, analysis, [], [])  # type: ignore[arg-type]  # module set below
     returned: list[fx.Node] = []
+    placeholders: dict[str, fx.Node] = {}  # Input and Target node id -> its placeholder
+    losses: dict[str, fx.Node] = {}  # loss node id -> its (unweighted) scalar
     for node_id in _readable_order(graph, analysis):
         node, spec = graph.nodes[node_id], structure.specs[node_id]
-        if spec.role == "input":
+        if spec.role in ("input", "target"):
             placeholder = fx_graph.placeholder(node.name)
             placeholder.meta[NODE_META_KEY] = node_id
-            values[(node_id, "out")] = placeholder
-            compiled.input_nodes.append(node_id)
+            values[(node_id, "out")] = placeholders[node_id] = placeholder
+            if spec.role == "input":
+                compiled.input_nodes.append(node_id)
             continue
         arriving = Inputs({port: [values[(e.source.node, e.source.port)] for e in edges]
                            for port, edges in structure.incoming.get(node_id, {}).items()})
@@ -161,13 +174,33 @@ def _build(graph: Graph, analysis: Analysis, init: InitSettings) -> CompiledMode
             continue
         emitter.node_name, emitter.node_id, emitter.created = node.name, node_id, []
         types = shapes.input_types(structure, node_id)
-        values[(node_id, spec.outputs[0].name)] = spec.emit(emitter, structure.params[node_id], arriving, types)
+        result = spec.emit(emitter, structure.params[node_id], arriving, types)
+        if spec.role == "loss":
+            losses[node_id] = result
+        elif len(spec.outputs) > 1:
+            values.update({(node_id, port.name): value for port, value in zip(spec.outputs, result)})
+        else:
+            values[(node_id, spec.outputs[0].name)] = result
         compiled.modules_of[node_id] = list(emitter.created)
         for attribute in emitter.created:
             if spec.has_weights:
                 apply_init(modules[attribute], node.init or init.scheme)
-    fx_graph.output(returned[0] if len(returned) == 1 else tuple(returned))
-    fx_graph.lint()
-    compiled.module = fx.GraphModule(modules, fx_graph, class_name="NNStudioModel")
     compiled.constructs = constructs
+    outputs = returned[0] if len(returned) == 1 else tuple(returned)
+    if not losses and not any(structure.specs[n].role == "target" for n in placeholders):
+        fx_graph.output(outputs)
+        fx_graph.lint()
+        compiled.module = fx.GraphModule(modules, fx_graph, class_name="NNStudioModel")
+        return compiled
+    plan = plan_objective(graph, structure, list(placeholders), losses)
+    if losses:
+        emit_objective(fx_graph, plan, losses, values)
+        fx_graph.lint()
+        compiled.objective = fx.GraphModule(modules, fx_graph, class_name="NNStudioObjective")
+        compiled.plan = plan
+        root: nn.Module | dict[str, nn.Module] = compiled.objective
+    else:
+        root = modules
+    compiled.module = fx.GraphModule(root, inference_graph(fx_graph, placeholders, compiled.input_nodes, outputs),
+                                     class_name="NNStudioModel")
     return compiled

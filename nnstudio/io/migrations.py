@@ -10,13 +10,23 @@ from collections.abc import Callable
 from typing import Any
 
 FORMAT_NAME = "nnstudio.project"
-CURRENT_VERSION = 1
+CURRENT_VERSION = 2
 
 Document = dict[str, Any]
 
 # MIGRATIONS[n] turns a version-n document into a version-(n + 1) one. Never edit an entry once
 # released; golden files in tests/data/ pin every version we have shipped.
-MIGRATIONS: dict[int, Callable[[Document], Document]] = {}
+
+
+def _v1_to_v2(document: Document) -> Document:
+    """Version 2 adds optional keys only: a node's `training` (frozen, update_stats, lr_scale), `init.weights`,
+    and the objective's node types (loss, target and stochastic nodes). A version-1 file means the same under
+    version 2, so the document passes through unchanged; the version bump stops an older nnstudio from
+    silently dropping the new keys."""
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2}
 
 
 def migrate(document: Document, version: int, target: int | None = None) -> Document:

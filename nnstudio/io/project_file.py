@@ -1,7 +1,7 @@
 """Versioned JSON project files (.nnstudio). Loading never runs code: no pickle, no eval.
 
 Layout (documented for users in docs/file-format.md):
-    {"format": "nnstudio.project", "version": 1, "metadata": {...}, "init": {...},
+    {"format": "nnstudio.project", "version": 2, "metadata": {...}, "init": {...},
      "graph": {"nodes": [...], "edges": [...]}, "dataset": {...}, "training": {...}}
 """
 
@@ -17,7 +17,7 @@ from nnstudio.io.migrations import CURRENT_VERSION, FORMAT_NAME, migrate
 from nnstudio.io.reader import At, ProjectFileError
 from nnstudio.layers.params import ParamValueError
 from nnstudio.layers.registry import Registry, default_registry
-from nnstudio.model.graph import Edge, Endpoint, GraphError, Node, is_valid_name
+from nnstudio.model.graph import Edge, Endpoint, GraphError, Node, NodeTraining, is_valid_name
 from nnstudio.model.project import INIT_SCHEMES, InitSettings, Metadata, Project
 from nnstudio.util.atomic import atomic_write_text
 
@@ -116,7 +116,26 @@ def _read_init(at: At) -> InitSettings:
     seed_at = at.field("seed", 0, int)
     if not 0 <= seed_at.value < 2**63:
         raise seed_at.fail(f"expected an integer in [0, 2**63), got {seed_at.value}")
-    return InitSettings(scheme_at.value, seed_at.value)
+    weights_at = at.field("weights", None, (str, type(None)))
+    if weights_at.value is not None and not weights_at.value.strip():
+        raise weights_at.fail("expected a path to a weights file or folder, or null")
+    return InitSettings(scheme_at.value, seed_at.value, weights_at.value)
+
+
+def _read_node_training(at: At) -> NodeTraining:
+    """A node's `training` object: frozen, update_stats (booleans) and lr_scale (a number >= 0)."""
+    at.object()
+    known = {"frozen", "update_stats", "lr_scale"}
+    for key in at.value:
+        if key not in known:
+            raise ProjectFileError(f"unknown key; expected {', '.join(sorted(known))}", f"{at.location}.{key}")
+    frozen = at.field("frozen", False, bool).value
+    update_stats = at.field("update_stats", False, bool).value
+    scale_at = at.field("lr_scale", 1.0, (int, float))
+    scale = scale_at.value
+    if isinstance(scale, bool) or not math.isfinite(scale) or not 0 <= scale <= 1e6:
+        raise scale_at.fail(f"expected a number in [0, 1000000], got {scale!r}")
+    return NodeTraining(frozen, update_stats, float(scale))
 
 
 def _read_node(at: At, registry: Registry) -> Node:
@@ -144,7 +163,8 @@ def _read_node(at: At, registry: Registry) -> Node:
         params = _checked_params(spec, params, params_at)
     node_type = registry.canonical(type_at.value)
     position = at.number_pair("position", [0.0, 0.0])
-    return Node(node_id, node_type, name_at.value, params, position, init_at.value)
+    training = _read_node_training(at.field("training", {}, dict))
+    return Node(node_id, node_type, name_at.value, params, position, init_at.value, training)
 
 
 def _checked_params(spec, params: dict[str, Any], params_at: At) -> dict[str, Any]:
@@ -224,6 +244,8 @@ def to_document(project: Project, registry: Registry | None = None) -> dict[str,
         entry["position"] = [round(node.position[0], 2), round(node.position[1], 2)]
         if node.init is not None:
             entry["init"] = node.init
+        if not node.training.is_default:
+            entry["training"] = _node_training_entry(node.training)
         nodes.append(entry)
     edges = [{"id": e.id, "source": {"node": e.source.node, "port": e.source.port},
               "target": {"node": e.target.node, "port": e.target.port}} for e in project.graph.edges.values()]
@@ -232,7 +254,7 @@ def to_document(project: Project, registry: Registry | None = None) -> dict[str,
         "version": CURRENT_VERSION,
         "metadata": {"name": project.metadata.name, "description": project.metadata.description,
                      **project.metadata.extra},
-        "init": {"scheme": project.init.scheme, "seed": project.init.seed},
+        "init": _init_entry(project.init),
         "graph": {"nodes": nodes, "edges": edges},
     }
     if project.dataset:
@@ -240,6 +262,19 @@ def to_document(project: Project, registry: Registry | None = None) -> dict[str,
     if project.training:
         document["training"] = project.training
     return document
+
+
+def _init_entry(init: InitSettings) -> dict[str, Any]:
+    entry: dict[str, Any] = {"scheme": init.scheme, "seed": init.seed}
+    if init.weights is not None:
+        entry["weights"] = init.weights
+    return entry
+
+
+def _node_training_entry(training: NodeTraining) -> dict[str, Any]:
+    default = NodeTraining()
+    return {key: getattr(training, key) for key in ("frozen", "update_stats", "lr_scale")
+            if getattr(training, key) != getattr(default, key)}
 
 
 def dumps(project: Project, registry: Registry | None = None) -> str:

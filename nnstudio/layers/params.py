@@ -17,6 +17,7 @@ class ParamKind(str, Enum):
     INT_TUPLE = "int_tuple"  # a fixed-length tuple; a single int is accepted and repeated
     SHAPE = "shape"  # a variable-length list of positive ints, e.g. [1, 28, 28]
     FLOAT_LIST = "float_list"  # a variable-length list of numbers, e.g. per-class loss weights
+    INT_LIST = "int_list"  # a variable-length list of integers, e.g. a class-index lookup table
 
 
 class ParamValueError(ValueError):
@@ -43,6 +44,7 @@ class ParamSpec:
     length: int | None = None  # for INT_TUPLE
     optional: bool = False  # None is a legal value (e.g. "no limit")
     label: str = ""
+    min_length: int = 1  # for SHAPE: 0 allows [] (a scalar per sample, such as a class index)
 
     @property
     def title(self) -> str:
@@ -59,6 +61,7 @@ class ParamSpec:
             ParamKind.INT_TUPLE: f"an integer or a list of {self.length} integers",
             ParamKind.SHAPE: "a list of positive integers" if self.minimum is None else "a list of integers",
             ParamKind.FLOAT_LIST: "a list of numbers",
+            ParamKind.INT_LIST: "a list of integers",
         }[self.kind]
         text += self._range_text()
         return text + (" or null" if self.optional else "")
@@ -116,7 +119,7 @@ class ParamSpec:
     def _coerce_shape(self, value: Any) -> Any:
         # Entries are positive unless `minimum` says otherwise (0 for dim orders, -1 for "infer this dim").
         lowest = 1 if self.minimum is None else self.minimum
-        if isinstance(value, (list, tuple)) and 1 <= len(value) <= 6 and all(
+        if isinstance(value, (list, tuple)) and self.min_length <= len(value) <= 6 and all(
                 _is_int(v) and v >= lowest and self._in_range(v) for v in value):
             return list(value)
         return _BAD
@@ -125,6 +128,13 @@ class ParamSpec:
         fits = isinstance(value, (list, tuple)) and 1 <= len(value) <= 100_000
         if fits and all(_is_number(v) and math.isfinite(v) and self._in_range(v) for v in value):
             return [float(v) for v in value]
+        return _BAD
+
+    def _coerce_int_list(self, value: Any) -> Any:
+        fits = isinstance(value, (list, tuple)) and 1 <= len(value) <= 100_000
+        if fits and all((_is_int(v) or (isinstance(v, float) and v.is_integer())) and self._in_range(v)
+                        for v in value):
+            return [int(v) for v in value]
         return _BAD
 
 

@@ -21,6 +21,8 @@ CATEGORY_ORDER = (
     "Sequence",
     "Attention",
     "Merge",
+    "Stochastic",
+    "Losses",
 )
 
 

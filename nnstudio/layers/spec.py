@@ -106,8 +106,25 @@ class EmitContext(Protocol):
     def method(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
 
 
+@dataclass(frozen=True)
+class LossRole:
+    """What a loss node tells the trainer besides its value: which port holds the prediction it scores and
+    which the target, and the metrics that pair deserves (accuracy for class indices, RMSE for values...).
+
+    Losses without a target (a KL term, an activity penalty, distillation) leave all of it None: they add
+    to the objective but get no accuracy of their own.
+    """
+
+    prediction: str | None = None
+    target: str | None = None
+    task: str | None = None  # "classification", "binary" or "regression"
+    threshold: float = 0.0  # binary decisions: 0 for logits, 0.5 for probabilities
+
+
 Params = Mapping[str, Any]
-InferFn = Callable[[Params, Inputs], TensorType]
+# A layer with one output port returns its TensorType; one with several returns a tuple, in port order (emit
+# then returns a tuple of values too). A loss node returns the type of its scalar value.
+InferFn = Callable[[Params, Inputs], Any]
 BuildFn = Callable[[Params, Inputs], Construct]
 EmitFn = Callable[[EmitContext, Params, Inputs, Inputs], Any]
 MigrateFn = Callable[[dict[str, Any], int], dict[str, Any]]
@@ -146,13 +163,16 @@ class LayerSpec:
     version: int = 1
     migrate: MigrateFn | None = None  # upgrades params saved by an older layer version
     legacy_types: tuple[str, ...] = ()  # older names that still load as this layer
-    role: str = "layer"  # "input", "output" or "layer"
+    role: str = "layer"  # "input", "output", "target", "loss" or "layer"
+    loss: LossRole | None = None  # set for role "loss"
 
     def __post_init__(self) -> None:
         if self.emit is None and self.build is not None:
             object.__setattr__(self, "emit", emit_module(self.build))
-        if self.emit is None and self.role == "layer":
+        if self.emit is None and self.role in ("layer", "loss"):
             raise TypeError(f"layer {self.type!r} needs emit or build")
+        if (self.role == "loss") != (self.loss is not None):
+            raise TypeError(f"layer {self.type!r}: a loss node has role 'loss' and a LossRole, nothing else does")
 
     @property
     def tooltip(self) -> str:

@@ -18,10 +18,11 @@ from nnstudio.metrics.stats import TensorSummary, rows_to_summaries, summary_row
 def node_modules(compiled: CompiledModel) -> dict[str, list[nn.Module]]:
     """The submodules that implement each graph node, in the graph's topological order."""
     result: dict[str, list[nn.Module]] = {}
-    for node_id in compiled.analysis.structure.order:
+    structure = compiled.analysis.structure
+    for node_id in structure.order:
         names = compiled.modules_of.get(node_id, [])
-        if names:
-            result[node_id] = [compiled.module.get_submodule(name) for name in names]
+        if names and structure.specs[node_id].role != "loss":  # a loss's output is its term, plotted already
+            result[node_id] = [compiled.network.get_submodule(name) for name in names]
     return result
 
 

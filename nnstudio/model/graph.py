@@ -32,6 +32,24 @@ def is_valid_name(name: str) -> bool:
     return bool(IDENTIFIER.match(name)) and not keyword.iskeyword(name)
 
 
+@dataclass(frozen=True)
+class NodeTraining:
+    """How the trainer treats one node's parameters. The defaults mean "train it like every other".
+
+    `frozen` parameters get no updates (requires_grad off, left out of the optimizer); a frozen node's
+    batch-norm running statistics stay fixed too unless `update_stats` says otherwise. `lr_scale`
+    multiplies the optimizer's learning rate for this node's parameters (its own param group).
+    """
+
+    frozen: bool = False
+    update_stats: bool = False
+    lr_scale: float = 1.0
+
+    @property
+    def is_default(self) -> bool:
+        return self == NodeTraining()
+
+
 @dataclass
 class Node:
     id: str
@@ -40,6 +58,7 @@ class Node:
     params: dict[str, Any] = field(default_factory=dict)
     position: tuple[float, float] = (0.0, 0.0)
     init: str | None = None  # per-layer weight-init override; None means the project's scheme
+    training: NodeTraining = field(default_factory=NodeTraining)
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,7 @@ class Graph:
     node_renamed = Signal(str, str)  # node id, new name
     node_moved = Signal(str, object)  # node id, (x, y)
     node_init_changed = Signal(str, object)  # node id, scheme or None
+    node_training_changed = Signal(str, object)  # node id, NodeTraining
     changed = Signal()  # any structural or param change; moves excluded (they never affect analysis)
 
     def __init__(self) -> None:
@@ -217,6 +237,16 @@ class Graph:
         node.init = scheme
         self._touch()
         self.node_init_changed.emit(node_id, scheme)
+        self.changed.emit()
+        return old
+
+    def set_node_training(self, node_id: str, training: NodeTraining) -> NodeTraining:
+        """Freeze or unfreeze a node, or change its learning-rate scale; returns the old settings."""
+        node = self.node(node_id)
+        old = node.training
+        node.training = training
+        self._touch()
+        self.node_training_changed.emit(node_id, training)
         self.changed.emit()
         return old
 

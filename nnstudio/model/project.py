@@ -26,6 +26,7 @@ class InitSettings:
 
     scheme: str = "default"
     seed: int = 0
+    weights: str | None = None  # a weights source loaded over the initialised model (matched by node name)
 
 
 @dataclass

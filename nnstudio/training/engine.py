@@ -25,7 +25,9 @@ from nnstudio.training.events import Control, Event, EventBus, EventInfo, Handle
 from nnstudio.training.factories import WeightPenalty, decision_threshold, make_loss, make_optimizer
 from nnstudio.training.job import TrainingJob
 from nnstudio.training.loop_state import Diverged, LoopState, RunResult, save_run_checkpoint
+from nnstudio.training.node_training import apply_node_training
 from nnstudio.training.nonfinite import Locator
+from nnstudio.training.objective import ObjectiveScores, ObjectiveStepRunner, epoch_term_metrics, score_objective
 from nnstudio.training.schedules import make_schedule
 from nnstudio.training.step import StepRunner
 
@@ -38,6 +40,7 @@ class Trainer:
     """
 
     runner_class = StepRunner
+    objective_runner_class = ObjectiveStepRunner
 
     def __init__(self, job: TrainingJob, out_dir: str | Path | None = None, writer: Writer | None = None,
                  history: MetricHistory | None = None) -> None:
@@ -50,8 +53,11 @@ class Trainer:
         self.writer = writer
         self.status = Status.IDLE
         self.device = resolve_device(self.settings.device)
-        self.module = job.compiled.module
-        self.forward_module: torch.nn.Module = self.module  # what training steps call (a DDP wrapper when distributed)
+        self.module = job.compiled.network  # every trained submodule: what checkpoints hold
+        # What training steps call: the model, or the objective graph when the graph has loss nodes (a DDP
+        # wrapper around either when distributed).
+        self.forward_module: torch.nn.Module = self.module
+        self.objective = job.compiled.plan
         self._ready = False
         self._restored: Checkpoint | None = None
 
@@ -81,9 +87,11 @@ class Trainer:
         train = job.data.train
         self.x, self.y = train.x.to(self.device), train.y.to(self.device)
         self.val = (job.data.val.x.to(self.device), job.data.val.y.to(self.device)) if job.data.val else None
+        self.node_training = apply_node_training(job.compiled, job.project.graph, s.optimizer.lr)
         self.params = [p for p in self.module.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(self.params, s.optimizer)
-        self.criterion = make_loss(s.loss, job.task, len(job.ends.output_type.shape), self.device)
+        self.optimizer = make_optimizer(self.node_training.params, s.optimizer)
+        self.criterion = None if self.objective else make_loss(s.loss, job.task, len(job.ends.output_type.shape),
+                                                                self.device)
         self.batch_size = s.batch_size  # samples per step on this process
         self.steps_per_epoch = math.ceil(len(train) / s.batch_size)
         monitor = monitored_metric(s.early_stopping, self.val is not None)
@@ -92,10 +100,11 @@ class Trainer:
         self.monitor = Monitor(monitor, s.early_stopping)
         groups = node_parameters(job.compiled)
         self.weight_groups = groups
-        self.runner = self.runner_class(
+        runner_class = self.objective_runner_class if self.objective else self.runner_class
+        self.runner = runner_class(
             self, GradientNorms(groups), ActivationProbe(node_modules(job.compiled), s.instrumentation.histogram_bins),
             WeightPenalty(self.params, s.regularization), grad_scaler(s.precision, self.device))
-        self.state = LoopState.fresh(self.generator, self.device)
+        self.state = LoopState.fresh(self.generator, self.device, len(self.objective.terms) if self.objective else 0)
         self._ready = True
 
     def restore(self, checkpoint: Checkpoint) -> None:
@@ -141,6 +150,7 @@ class Trainer:
         finally:
             if self._ready:
                 self.runner.probe.detach()
+                self.node_training.remove_hooks()
 
     def _fire(self, event: Event, **fields) -> None:
         if self.events.has(event):
@@ -159,6 +169,7 @@ class Trainer:
             "device": str(self.device), "precision": s.precision, "task": job.task, "loss": job.loss,
             "optimizer": s.optimizer.name, "monitor": self.monitor.metric,
             "resumed_from": str(self._restored.path) if self._restored else None,
+            "terms": self.objective.term_names if self.objective else [],
         })
         self._fire(Event.STARTED)
 
@@ -204,6 +215,8 @@ class Trainer:
         if not math.isfinite(train_loss):
             raise self.runner.diverged(f"the mean training loss of epoch {epoch} is {train_loss}")
         metrics = {"train_loss": train_loss}
+        if self.objective:
+            metrics.update(epoch_term_metrics(self.objective, self._train_sums(), self.state.batch))
         if self.val is not None:
             metrics.update({f"val_{k}": v for k, v in self.evaluate(*self.val).items()})
             self._fire(Event.VALIDATED, metrics=dict(metrics))
@@ -227,7 +240,15 @@ class Trainer:
         """The epoch's mean batch loss."""
         return self.state.epoch_loss()
 
+    def _train_sums(self) -> torch.Tensor:
+        """The epoch's summed [total, term …] vector (all processes' together when distributed)."""
+        return self.state.loss_sum
+
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, confusion: bool = False) -> dict[str, float]:
+        if self.objective:
+            objective = ObjectiveScores(self.job.compiled, confusion)
+            return score_objective(self.job.compiled.objective, objective, x, y,
+                                   precision=self.settings.precision).compute()
         scores = TaskScores(self.job.task, self.job.data.num_classes,
                             decision_threshold(self.settings.loss, self.job.task), confusion)
         return score(self.module, self.criterion, x, y, scores, precision=self.settings.precision).compute()

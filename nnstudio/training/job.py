@@ -13,9 +13,12 @@ from typing import Any
 
 from nnstudio.analysis.diagnostics import Diagnostic, error
 from nnstudio.compile.builder import CompiledModel, CompileError, build_module
+from nnstudio.compile.weights import WeightsError
 from nnstudio.model.project import Project
 from nnstudio.training.data import DatasetError, DataSplits, load_dataset
 from nnstudio.training.factories import loss_name
+from nnstudio.training.init_weights import MatchReport, apply_init_weights
+from nnstudio.training.objective import describe_objective
 from nnstudio.training.problems import Endpoints, endpoints, resolve_task, training_problems
 from nnstudio.training.settings import TrainingSettings, parse_settings
 
@@ -41,6 +44,7 @@ class TrainingJob:
     names: dict[str, str] = field(default_factory=dict)  # node id -> node name
     types: dict[str, str] = field(default_factory=dict)  # node id -> layer type
     warnings: list[Diagnostic] = field(default_factory=list)
+    init_report: MatchReport | None = None  # what project.init.weights loaded; None when it is not set
 
 
 OVERRIDES = {"epochs": ("epochs",), "batch_size": ("batch_size",), "lr": ("optimizer", "lr"),
@@ -94,8 +98,13 @@ def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | N
         compiled = build_module(project)
     except CompileError as exc:
         raise TrainingInputError(exc.diagnostics) from None
+    try:
+        init_report = apply_init_weights(project, compiled, base_dir)
+    except WeightsError as exc:
+        raise TrainingInputError([error("init-weights", f"init.weights: {exc}", param="init.weights")]) from None
     ends, _ = endpoints(project, compiled.analysis)
     graph = project.graph
-    return TrainingJob(project, settings, compiled, data, task, loss_name(settings.loss, task), ends,
+    loss = describe_objective(compiled.plan) if compiled.plan else loss_name(settings.loss, task)
+    return TrainingJob(project, settings, compiled, data, task, loss, ends,
                        {n.id: n.name for n in graph.nodes.values()},
-                       {n.id: n.type for n in graph.nodes.values()}, warnings)
+                       {n.id: n.type for n in graph.nodes.values()}, warnings, init_report=init_report)

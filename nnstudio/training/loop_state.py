@@ -68,14 +68,18 @@ class LoopState:
     sample_seconds: float = 0.0
 
     @classmethod
-    def fresh(cls, generator: torch.Generator, device: torch.device) -> LoopState:
-        return cls(0, 0, 0, torch.zeros((), device=device), generator.get_state())
+    def fresh(cls, generator: torch.Generator, device: torch.device, terms: int = 0) -> LoopState:
+        """`terms` > 0 (a graph with loss nodes) makes loss_sum a vector: [total, term 1, …, term k]."""
+        sums = torch.zeros((1 + terms,) if terms else (), device=device)
+        return cls(0, 0, 0, sums, generator.get_state())
 
     @classmethod
     def restored(cls, state: dict[str, Any], device: torch.device) -> LoopState:
         restore_rng(state["rng"])
+        sums = state["loss_sum"]
+        sums = [float(v) for v in sums] if isinstance(sums, list) else float(sums)
         loop = cls(int(state["epoch"]), int(state["step"]), int(state["batch"]),
-                   torch.tensor(float(state["loss_sum"]), device=device), state["shuffle"])
+                   torch.tensor(sums, device=device), state["shuffle"])
         loop.last_metrics = dict(state.get("last_metrics", {}))
         loop.seconds_before = float(state.get("train_seconds", 0.0))
         return loop
@@ -109,7 +113,12 @@ class LoopState:
         self.shuffle_state = generator.get_state()
 
     def epoch_loss(self) -> float:
-        return float(self.loss_sum) / max(1, self.batch)
+        total = self.loss_sum if self.loss_sum.dim() == 0 else self.loss_sum[0]
+        return float(total) / max(1, self.batch)
+
+    def loss_sum_value(self) -> float | list[float]:
+        """loss_sum as plain numbers, for a checkpoint's trainer state."""
+        return float(self.loss_sum) if self.loss_sum.dim() == 0 else self.loss_sum.tolist()
 
     # --- clocks (pauses excluded) ----------------------------------------------------------
     def clock_start(self) -> None:
@@ -140,7 +149,7 @@ def save_run_checkpoint(trainer: Trainer, directory: Path, kind: str, metrics: d
     st, job = trainer.state, trainer.job
     scaler = trainer.runner.scaler
     state = {
-        "epoch": st.epoch, "step": st.step, "batch": st.batch, "loss_sum": float(st.loss_sum),
+        "epoch": st.epoch, "step": st.step, "batch": st.batch, "loss_sum": st.loss_sum_value(),
         "shuffle": st.shuffle_state.clone(), "rng": capture_rng(),
         "optimizer": trainer.optimizer.state_dict(), "scheduler": trainer.schedule.state_dict(),
         "scaler": scaler.state_dict() if scaler is not None else {},

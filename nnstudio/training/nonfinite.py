@@ -82,18 +82,22 @@ class Locator:
         return Culprit(node_id, f"the {what} of the '{op}' operation{after}")
 
     def locate(self, x: torch.Tensor, y: torch.Tensor,
-               criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> Culprit:
+               criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None) -> Culprit:
         """Replay one batch and report where the first non-finite value appears."""
         for node_id, params in node_parameters(self.compiled).items():
             if not all(_finite(p.detach()) for p in params):
                 return Culprit(node_id, f"the weights of {self._label(node_id)}")
-        module = self.compiled.module
+        objective, plan = self.compiled.objective, self.compiled.plan
+        module = objective if objective is not None else self.compiled.module
         watcher = _Watcher(module)
         with torch.enable_grad():
-            output = watcher.run(x)
+            if objective is not None and plan is not None:  # the graph computes its own loss: replay all of it
+                output = watcher.run(*[x if field == "x" else y for field in plan.fields])
+            else:
+                output = watcher.run(x)
             if watcher.first_bad is not None:
                 return self._describe(*watcher.first_bad, "output")
-            loss = criterion(output, y)
+            loss = output[0] if objective is not None else criterion(output, y)
             if not _finite(loss.detach()):
                 return self._loss_culprit(watcher, output)
             return self._backward(module, watcher, loss)

@@ -17,6 +17,7 @@ from nnstudio.model.project import Project
 from nnstudio.training.data import DATASETS, DataSplits, dataset_problems
 from nnstudio.training.device import device_problem, precision_problem, resolve_device
 from nnstudio.training.factories import LOSSES_FOR_TASK, loss_name
+from nnstudio.training.objective_checks import objective_problems
 from nnstudio.training.settings import TrainingSettings, parse_settings
 
 METRICS_FOR_TASK = {
@@ -62,9 +63,16 @@ def training_problems(project: Project, data: DataSplits | None = None, base_dir
     ends, graph_problems = endpoints(project, analysis)
     problems += graph_problems
     task = resolve_task(settings, project.dataset, data)
-    if task is not None:
+    if ends is not None and has_objective(analysis):
+        problems += objective_problems(project, analysis, settings, task, data)
+    elif task is not None:
         problems += task_problems(settings, task, ends, data)
     return problems
+
+
+def has_objective(analysis: Analysis) -> bool:
+    """Whether the graph declares its own objective (any loss node) instead of using training.loss."""
+    return any(spec.role == "loss" for spec in analysis.structure.specs.values())
 
 
 def resolve_task(settings: TrainingSettings, dataset: dict, data: DataSplits | None) -> str | None:
@@ -111,12 +119,18 @@ def endpoints(project: Project, analysis: Analysis | None = None) -> tuple[Endpo
         return None, [error("training-graph", f"the graph has {len(analysis.errors)} error(s); first: "
                             f"{analysis.errors[0].message}", node_id=analysis.errors[0].node_id)]
     structure, graph = analysis.structure, project.graph
-    roles = {role: [n for n in structure.order if structure.specs[n].role == role] for role in ("input", "output")}
-    for role, title in (("input", "Input"), ("output", "Output")):
-        if len(roles[role]) != 1:
-            return None, [error("training-graph", f"training needs exactly one {title} node; the graph has "
-                                f"{len(roles[role])}")]
-    (inp,), (out,) = roles["input"], roles["output"]
+    roles = {role: [n for n in structure.order if structure.specs[n].role == role]
+             for role in ("input", "output", "loss")}
+    if not roles["loss"]:  # the implicit objective: training.loss between the one Output and the targets
+        for role, title in (("input", "Input"), ("output", "Output")):
+            if len(roles[role]) != 1:
+                return None, [error("training-graph", f"the graph has {len(roles[role])} {title} nodes but no "
+                                    f"loss node: a menu loss (training.loss) trains exactly one Input against one "
+                                    f"Output; for more, add a loss node (palette: Losses) for each {title} you train "
+                                    "and Target nodes for what they are compared with")]
+    if not roles["input"] or not roles["output"]:
+        return None, [error("training-graph", "the graph needs an Input and an Output")]
+    inp, out = roles["input"][0], roles["output"][0]
     in_type, out_type = analysis.shapes.of(inp), analysis.shapes.outputs.get((out, ""))
     if in_type is None or out_type is None:
         return None, [error("training-graph", "the graph's shapes could not be inferred")]

@@ -67,7 +67,7 @@ def make_schedule(optimizer: torch.optim.Optimizer, settings: ScheduleSettings, 
     """`monitor` overrides settings.monitor for plateau (the engine passes the resolved metric name)."""
     s, spe = settings, steps_per_epoch
     total = max(1, epochs * spe)
-    lr = optimizer.param_groups[0]["lr"]
+    lr = optimizer.defaults["lr"]  # the base rate; param groups of scaled nodes hold base · scale
     if s.name == "constant":
         return Schedule(None, per_step=False)
     if s.name == "step":
@@ -88,7 +88,10 @@ def make_schedule(optimizer: torch.optim.Optimizer, settings: ScheduleSettings, 
     if s.name == "one_cycle":
         group = optimizer.param_groups[0]
         cycle = "betas" in group or group.get("momentum", 0) > 0
-        return Schedule(lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total, pct_start=s.pct_start,
+        # one peak per param group, so a node's learning-rate scale survives the cycle
+        peaks = [lr * g.get("lr_scale", 1.0) for g in optimizer.param_groups]
+        max_lr = peaks[0] if len(peaks) == 1 else peaks
+        return Schedule(lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total, pct_start=s.pct_start,
                                                 cycle_momentum=cycle), per_step=True)
     if s.name == "plateau":
         watched = monitor or s.monitor

@@ -164,8 +164,13 @@ class StepRunner:
                   "eta_s": st.session_seconds() / done * remaining if done > 0 else None}
         if accuracy is not None:
             record["accuracy"] = accuracy
+        record.update(self.step_extras())
         st.sample_step, st.sample_seconds = step, seconds
         t.history.add(record)
+
+    def step_extras(self) -> dict:
+        """More fields for a sampled step's record (the objective step adds every loss term)."""
+        return {}
 
     def _log_grads(self, epoch: int, step: int, norms: torch.Tensor,
                    batch: tuple[torch.Tensor, torch.Tensor]) -> None:

@@ -73,6 +73,21 @@ SAMPLES: dict[str, Ports] = {
     "Add": {"inputs": [f(5), f(5), f(5)]},
     "Multiply": {"inputs": [f(2, 5), f(2, 5)]},
     "Concat": {"inputs": [f(2, 3), f(4, 3)]},
+    "Target": {},
+    "GaussianSample": {"mu": f(4), "logvar": f(4)},
+    "GaussianNoise": {"in": f(3, 4)},
+    "Split": {"in": f(6, 3)},
+    "ClassMap": {"in": i(2)},
+    "CrossEntropyLoss": {"input": f(VOCAB), "target": i()},
+    "NLLLoss": {"input": f(VOCAB), "target": i()},
+    "BCELoss": {"input": f(4), "target": f(4)},
+    "BCEWithLogitsLoss": {"input": f(4), "target": f(4)},
+    "MSELoss": {"input": f(2, 3), "target": f(2, 3)},
+    "L1Loss": {"input": f(5), "target": f(5)},
+    "HuberLoss": {"input": f(5), "target": f(5)},
+    "GaussianKLLoss": {"mu": f(6), "logvar": f(6)},
+    "DistillationLoss": {"student": f(VOCAB), "teacher": f(VOCAB)},
+    "ActivityL1Loss": {"in": f(8)},
 }
 
 # Non-default params that exercise the other branches of the shape rules.
@@ -122,6 +137,16 @@ VARIANTS: list[tuple[str, dict[str, Any], Ports]] = [
     ("PositionalEncoding", {"max_len": 7}, {"in": f(7, 5)}),
     ("Concat", {"dim": -1}, {"inputs": [f(2, 3), f(2, 1), f(2, 2)]}),
     ("Concat", {"dim": 0}, {"inputs": [i(2), i(3)]}),
+    ("GaussianSample", {"sample_in_eval": True}, {"mu": f(2, 3), "logvar": f(2, 3)}),
+    ("GaussianNoise", {"std": 0.0}, {"in": f(5)}),
+    ("Split", {"dim": 0, "first": 1}, {"in": f(4, 3)}),
+    ("ClassMap", {"table": [2, 1, 0, 3, 3, 3, 1, 1, 0, 0]}, {"in": i(3)}),
+    ("CrossEntropyLoss", {"weight": 0.5, "class_weights": [1.0] * VOCAB, "label_smoothing": 0.1},
+     {"input": f(4, VOCAB), "target": i(4)}),
+    ("NLLLoss", {"class_weights": [2.0] * VOCAB}, {"input": f(VOCAB), "target": i()}),
+    ("HuberLoss", {"delta": 0.5}, {"input": f(5), "target": f(5)}),
+    ("DistillationLoss", {"temperature": 2.0}, {"student": f(VOCAB), "teacher": f(VOCAB)}),
+    ("ActivityL1Loss", {"reduction": "sum"}, {"in": f(2, 4)}),
 ]
 
 
@@ -137,12 +162,25 @@ def wrap_layer(layer_type: str, ports: Ports, params: dict[str, Any] | None = No
     if spec.role == "input":
         b.link(layer, b.add("Output", "result"))
         return b.project, layer
+    if spec.role == "target":  # a Target only feeds losses: score some logits against it
+        logits = b.add("Input", "logits", shape=[VOCAB])
+        loss = b.add("CrossEntropyLoss", "loss")
+        b.link(logits, b.add("Output", "result"))
+        b.link(logits, loss, "input")
+        b.link(layer, loss, "target")
+        return b.project, layer
     for port, value in ports.items():
         for index, tensor in enumerate(port_types(value)):
-            source = b.add("Input", f"{port}_{index}", shape=list(tensor.shape), dtype=tensor.dtype)
+            # a per-sample scalar (a class index) can only come from a Target
+            source_type = "Target" if not tensor.shape else "Input"
+            source = b.add(source_type, f"{port}_{index}", shape=list(tensor.shape), dtype=tensor.dtype)
             b.link(source, layer, port)
-    if spec.role != "output":
-        b.link(layer, b.add("Output", "result"))
+            if spec.role == "loss" and not b.graph.node_by_name("result"):  # a valid graph has an Output
+                b.link(source, b.add("Output", "result"))
+    if spec.role not in ("output", "loss"):
+        for port in spec.outputs:
+            b.link(layer, b.add("Output", f"result_{port.name}" if len(spec.outputs) > 1 else "result"),
+                   source_port=port.name)
     return b.project, layer
 
 

@@ -34,34 +34,60 @@ def _sample(spec: LayerSpec) -> Ports:
     return SAMPLES[spec.type]
 
 
-def _output_type(project: Project, layer: str) -> TensorType:
+def _output_types(project: Project, layer: str) -> list[TensorType]:
+    """The inferred type of each output port (an Output's or a loss node's recorded value otherwise)."""
     analysis = analyze(project.graph)
     assert analysis.ok, [str(d) for d in analysis.diagnostics]
     spec = analysis.structure.specs[layer]
-    port = spec.outputs[0].name if spec.outputs else ""
-    inferred = analysis.shapes.of(layer, port)
-    assert inferred is not None
-    return inferred
+    inferred = [analysis.shapes.of(layer, port.name) for port in spec.outputs] or [analysis.shapes.of(layer, "")]
+    assert all(t is not None for t in inferred)
+    return inferred  # type: ignore[return-value]
 
 
-def _run(project: Project, training: bool) -> torch.Tensor:
+def _run(project: Project, training: bool) -> tuple[torch.Tensor, ...]:
     compiled = build_module(project)
     shapes = compiled.analysis.shapes
     tensors = [random_tensor(shapes.of(node_id)) for node_id in compiled.input_nodes]
     compiled.module.train(training)
     with torch.no_grad():
-        return compiled.module(*tensors)
+        result = compiled.module(*tensors)
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _objective_values(project: Project, layer: str, training: bool) -> list[torch.Tensor]:
+    """Run the objective graph; returns [the layer's loss term] for a loss, [its value] for a Target."""
+    compiled = build_module(project)
+    assert compiled.objective is not None and compiled.plan is not None
+    shapes = compiled.analysis.shapes
+    probabilities = project.graph.node(layer).type == "BCELoss"  # BCE needs inputs in [0, 1]
+    tensors = [random_tensor(shapes.of(node_id)) for node_id in compiled.plan.placeholders]
+    if probabilities:
+        tensors = [t.sigmoid() if t.is_floating_point() else t for t in tensors]
+    compiled.objective.train(training)
+    with torch.no_grad():
+        total, terms, _, _ = compiled.objective(*tensors)
+    assert torch.isfinite(total)
+    if layer in compiled.plan.placeholders:
+        return [tensors[compiled.plan.placeholders.index(layer)]]
+    return [terms[[t.node_id for t in compiled.plan.terms].index(layer)]]
 
 
 def _check_against_torch(layer_type: str, ports: Ports, params: dict[str, Any] | None = None) -> None:
     project, layer = wrap_layer(layer_type, ports, params)
-    inferred = _output_type(project, layer)
+    inferred = _output_types(project, layer)
+    role = default_registry()[layer_type].role
     for training in (True, False):
-        result = _run(project, training)
-        assert isinstance(result, torch.Tensor)
+        if role == "loss":
+            results = _objective_values(project, layer, training)
+            assert results[0].dim() == 0 and results[0].dtype == torch.float32, f"{layer_type}: not a scalar"
+            continue
+        results = _objective_values(project, layer, training) if role == "target" else _run(project, training)
         mode = "train" if training else "eval"
-        assert tuple(result.shape) == (BATCH, *inferred.shape), f"{layer_type} in {mode} mode, inferred {inferred}"
-        assert result.dtype == _DTYPES[inferred.dtype], f"{layer_type} in {mode} mode"
+        assert len(results) == len(inferred), f"{layer_type} in {mode} mode returns {len(results)} values"
+        for result, expected in zip(results, inferred):
+            batch = (BATCH, *expected.shape)
+            assert tuple(result.shape) == batch, f"{layer_type} in {mode} mode, inferred {expected}"
+            assert result.dtype == _DTYPES[expected.dtype], f"{layer_type} in {mode} mode"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.type)
@@ -77,8 +103,10 @@ def test_docs_and_defaults(spec: LayerSpec) -> None:
     params, problems = spec.resolve_params({})
     assert problems == []
     assert params == spec.defaults()
-    if spec.role == "layer":
+    if spec.role in ("layer", "loss"):
         assert spec.emit is not None
+    if spec.role == "loss":
+        assert spec.params[0].name == "weight", "every loss node is weighted in the objective"
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.type)
@@ -100,7 +128,7 @@ def test_constructs_are_printable_literals(spec: LayerSpec) -> None:
         for name, value in construct.kwargs.items():
             assert ast.literal_eval(repr(value)) == value, f"{spec.type}: {name}={value!r} is not a literal"
         ast.parse(construct.source(), mode="eval")
-        assert construct.resolve() is type(compiled.module.get_submodule(attribute))
+        assert construct.resolve() is type(compiled.network.get_submodule(attribute))
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.type)

@@ -85,7 +85,7 @@ def test_duplicate_registration_is_refused() -> None:
 
 def test_builtin_categories_follow_palette_order() -> None:
     categories = [name for name, _ in builtin_registry().by_category()]
-    assert categories[0] == "Input / Output" and categories[-1] == "Merge"
+    assert categories[0] == "Input / Output" and categories[-1] == "Losses"
     assert categories == [c for c in registry_module.CATEGORY_ORDER if c in categories]
 
 

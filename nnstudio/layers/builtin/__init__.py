@@ -5,7 +5,7 @@ from __future__ import annotations
 from nnstudio.layers.spec import LayerSpec
 
 _MODULES = ("io", "dense", "conv", "pool", "norm", "activation", "shape", "recurrent", "attention",
-            "merge")
+            "merge", "stochastic", "losses")
 
 
 def all_builtin_specs() -> list[LayerSpec]:

@@ -1,9 +1,16 @@
-"""Input and Output: where data enters the graph and where predictions leave it."""
+"""Input, Target and Output: where data enters the graph and where predictions leave it.
+
+A dataset yields named fields: `x`, the samples, and `y`, the targets (for an autoencoder the target is the
+input itself, so a Target bound to `x` serves). An Input binds to a field and is an argument of the exported
+model; a Target binds to a field too but only feeds loss nodes, so export leaves it out.
+"""
 
 from __future__ import annotations
 
 from nnstudio.layers.params import ParamKind, ParamSpec, choice_param
 from nnstudio.layers.spec import DTYPES, Inputs, LayerSpec, PortSpec, TensorType
+
+FIELDS = ("x", "y")  # what every dataset yields: the samples and their targets
 
 
 def _infer_input(params, inputs: Inputs) -> TensorType:
@@ -30,11 +37,35 @@ SPECS = [
         params=(
             ParamSpec("shape", ParamKind.SHAPE, [2], "Shape of one sample, batch dimension excluded."),
             choice_param("dtype", "float32", DTYPES, "Element type of the tensor."),
+            choice_param("field", "x", FIELDS, "The dataset field it reads: x (the samples) or y (the targets)."),
         ),
         inputs=(),
         glyph="⇥",
         key_params=("shape",),
         role="input",
+    ),
+    LayerSpec(
+        type="Target",
+        category="Input / Output",
+        title="Target",
+        summary="Brings the dataset's targets into the graph, for loss nodes.",
+        explanation=(
+            "What a loss compares the prediction with. Bound to field y it gives the labels: class indices "
+            "(shape empty, int64) for classification, values (float32) for regression. Bound to field x it gives "
+            "the clean input, the target of an autoencoder. Targets only feed losses, never the exported model."
+        ),
+        formula="y ∈ ℝ^(N × shape)",
+        infer=_infer_input,
+        params=(
+            ParamSpec("shape", ParamKind.SHAPE, [], "Shape of one target, batch excluded; empty for a class index.",
+                      min_length=0),
+            choice_param("dtype", "int64", DTYPES, "int64 for class indices, float32 for values."),
+            choice_param("field", "y", FIELDS, "The dataset field it reads: y (the targets) or x (the samples)."),
+        ),
+        inputs=(),
+        glyph="◎",
+        key_params=("field", "shape"),
+        role="target",
     ),
     LayerSpec(
         type="Output",

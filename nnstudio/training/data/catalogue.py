@@ -4,7 +4,7 @@ A project's dataset section is plain JSON:
     {"name": "spirals", "params": {"noise": 0.1}, "val_fraction": 0.2, "test_fraction": 0.0}
 Params and fractions may be left out; each dataset declares its defaults (generated data: 20 %
 validation and no test set, since fresh samples are free; bundled data: 20 % / 20 %; your own
-files: 20 % / 10 %).
+files: 20 % / 10 %). Classification data also takes `classes` and `train_per_class` (see subsets.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ from nnstudio.training.data.csv_dataset import CSV_SPEC
 from nnstudio.training.data.generated import GENERATED
 from nnstudio.training.data.images import IMAGE_FOLDER_SPEC
 from nnstudio.training.data.splits import MAX_HELD_OUT, assemble, seeded_generators
+from nnstudio.training.data.subsets import SUBSET_KEYS, Subset, apply_classes, subset_problems
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec for spec in (*GENERATED, *BUNDLED, CSV_SPEC, NUMPY_SPEC, IMAGE_FOLDER_SPEC)
 }
 DEFAULT_DATASET = "spirals"
-SECTION_KEYS = ("name", "params", "val_fraction", "test_fraction")
+SECTION_KEYS = ("name", "params", "val_fraction", "test_fraction", *SUBSET_KEYS)
 
 Problem = tuple[str, str]
 
@@ -45,6 +46,7 @@ def dataset_problems(dataset: Any, base_dir: Path | None = None) -> list[Problem
         return problems
     values, param_problems = _coerce_params(spec, dataset.get("params", {}))
     problems += param_problems + _fraction_problems(spec, dataset)
+    problems += subset_problems(dataset, spec.task_for(values), spec.name)
     if not param_problems and spec.check is not None:
         problems += spec.check(values)
     if not param_problems and base_dir is not None:
@@ -68,14 +70,20 @@ def fractions(dataset: dict[str, Any], spec: DatasetSpec) -> tuple[float, float]
 
 
 def load_dataset(dataset: dict[str, Any], seed: int, base_dir: Path | None = None) -> DataSplits:
-    """Load, split and convert a dataset. The same section and seed give bitwise the same splits."""
+    """Load, split and convert a dataset. The same section and seed give bitwise the same splits.
+
+    A `classes` subset is taken before the split (the split shuffles the kept samples only); the
+    `train_per_class` cap after it. Without either key nothing else changes, not even the split.
+    """
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise DatasetError(f"seed: expected an integer, got {seed!r}")
     spec, values = resolve(dataset)
+    subset = Subset.from_section(dataset)
     data_rng, split_rng = seeded_generators(seed)
     raw = spec.load(values, LoadContext(rng=data_rng, base_dir=Path(base_dir) if base_dir else None))
+    raw = apply_classes(raw, subset, spec.name)
     val_fraction, test_fraction = fractions(dataset, spec)
-    return assemble(raw, val_fraction, test_fraction, split_rng)
+    return assemble(raw, val_fraction, test_fraction, split_rng, subset.train_per_class)
 
 
 def _spec_problems(name: Any, problems: list[Problem]) -> DatasetSpec | None:

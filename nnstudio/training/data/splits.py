@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from nnstudio.training.data.base import DatasetError, DataSplits, RawData, Split
+from nnstudio.training.data.subsets import cap_per_class
 
 MAX_HELD_OUT = 0.9  # val + test together; the rest is for training
 
@@ -56,17 +57,24 @@ def standardise(values: np.ndarray, train: np.ndarray) -> np.ndarray:
 
 
 def assemble(raw: RawData, val_fraction: float, test_fraction: float,
-             rng: np.random.Generator) -> DataSplits:
-    """Split a loader's arrays, fit train-only statistics, and wrap everything as tensors."""
+             rng: np.random.Generator, train_per_class: int | None = None) -> DataSplits:
+    """Split a loader's arrays, fit train-only statistics, and wrap everything as tensors.
+
+    `train_per_class` caps the training rows per class before `finish` fits anything on them, so
+    statistics come from the samples that are really trained on; val and test stay whole.
+    """
     count = int(raw.x.shape[0])
     if count == 0:
         raise DatasetError("dataset: it holds no samples")
     if raw.y.shape[0] != count:
         raise DatasetError(f"dataset: {count} inputs but {raw.y.shape[0]} targets")
     train, val, test = split_indices(count, val_fraction, test_fraction, rng)
+    if train_per_class is not None:
+        train = cap_per_class(train, raw.y, train_per_class)
     x, y = raw.finish(train) if raw.finish is not None else (raw.x, raw.y)
     x, y = _as_model_arrays(x, y, raw.task)
     sizes = f"{len(train)} train, {len(val)} validation" + (f", {len(test)} test" if len(test) else "")
+    cap = f" At most {train_per_class} training samples per class." if train_per_class is not None else ""
     return DataSplits(
         train=_split(x, y, train),
         val=_split(x, y, val) if len(val) else None,
@@ -79,7 +87,7 @@ def assemble(raw: RawData, val_fraction: float, test_fraction: float,
         class_names=raw.class_names,
         feature_names=raw.feature_names,
         kind=raw.kind,
-        description=f"{raw.description} Split: {sizes} samples.".strip(),
+        description=f"{raw.description} Split: {sizes} samples.{cap}".strip(),
         vocab_size=(raw.vocab_size or int(x.max()) + 1) if x.dtype == np.int64 else None,
     )
 

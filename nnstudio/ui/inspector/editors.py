@@ -286,6 +286,8 @@ class TextEditor(ParamEditor):
             self.line.setPlaceholderText(f"an integer or {spec.length} integers, e.g. 3 or 3, 3")
         elif spec.kind is ParamKind.FLOAT_LIST:
             self.line.setPlaceholderText("numbers, e.g. 0.5, 1, 2")
+        elif spec.kind is ParamKind.INT_LIST:
+            self.line.setPlaceholderText("integers, e.g. 0, 1, 0, 1")
         if spec.optional:
             self.line.setPlaceholderText("empty for none")
         self._shown: Any = None
@@ -300,6 +302,8 @@ class TextEditor(ParamEditor):
             return text
         if self.spec.kind is ParamKind.FLOAT_LIST:
             return parse_floats(text)
+        if self.spec.kind is ParamKind.SHAPE and self.spec.min_length == 0 and not text.strip():
+            return []
         return parse_ints(text, single_allowed=self.spec.kind is ParamKind.INT_TUPLE)
 
     def _finish(self) -> None:
@@ -330,6 +334,7 @@ _EDITORS: dict[ParamKind, type[ParamEditor]] = {
     ParamKind.SHAPE: TextEditor,
     ParamKind.STRING: TextEditor,
     ParamKind.FLOAT_LIST: TextEditor,
+    ParamKind.INT_LIST: TextEditor,
 }
 
 

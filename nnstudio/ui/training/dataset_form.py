@@ -1,7 +1,9 @@
 """The dataset chooser and its params, generated from the catalogue's ParamSpecs.
 
 Choosing another dataset replaces the section with that dataset's defaults (its params differ); every
-other change sets one key. Path params get a Browse button. All changes are undoable commands.
+other change sets one key. Path params get a Browse button. Classification data also shows the subset
+keys (`classes`, `train_per_class`); clearing one removes it from the section. All changes are undoable
+commands.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from nnstudio.training.data import DATASETS, DEFAULT_DATASET, DatasetSpec
 from nnstudio.training.data.base import GROUPS
 from nnstudio.training.data.catalogue import fractions
 from nnstudio.training.data.splits import MAX_HELD_OUT
+from nnstudio.training.data.subsets import LABELLED_TASKS, SUBSET_KEYS, SUBSET_PARAMS, classes_problem
 from nnstudio.ui.commands import SetSectionCommand
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector import ParamForm
-from nnstudio.ui.training.commands import push_setting
+from nnstudio.ui.inspector.editors import NONE_TEXT, IntEditor, TextEditor
+from nnstudio.ui.training.commands import SetSettingCommand, push_setting
 
 FOLDER_PARAMS = {("image_folder", "path")}
+ALL_TEXT = "all"  # what an absent subset key means: every class, every training sample
 
 
 def fraction_specs(spec: DatasetSpec) -> list[ParamSpec]:
@@ -45,8 +50,38 @@ def param_values(spec: DatasetSpec, params: Any) -> dict[str, Any]:
     return values
 
 
+def subset_values(section: dict[str, Any]) -> dict[str, Any]:
+    """The section's legal subset values; absent or illegal ones show as 'all' (None)."""
+    values: dict[str, Any] = {}
+    for param in SUBSET_PARAMS:
+        try:
+            values[param.name] = param.coerce(section.get(param.name))
+        except ParamValueError:
+            values[param.name] = None
+    return values
+
+
+def subset_applies(spec: DatasetSpec, section: dict[str, Any]) -> bool:
+    """Show the subset keys for data with classes, data whose task is only known once loaded, and
+    any section that already sets one (so it can be cleared after switching to regression)."""
+    task = spec.task_for(param_values(spec, section.get("params")))
+    return task is None or task in LABELLED_TASKS or any(section.get(key) is not None for key in SUBSET_KEYS)
+
+
+def _label_editors(form: ParamForm) -> None:
+    """Both subset fields read 'all' when empty, rather than the generic 'none'."""
+    classes = form.editor("classes")
+    if isinstance(classes, TextEditor):
+        classes.line.setPlaceholderText(f"{ALL_TEXT}; or class indices, e.g. 5, 6, 7, 8, 9")
+    per_class = form.editor("train_per_class")
+    if isinstance(per_class, IntEditor):
+        per_class.box.setSpecialValueText(ALL_TEXT)
+        report = per_class.report_text  # the box re-reads 'all' on Return: the empty value, not a refusal
+        per_class.report_text = lambda text: report(NONE_TEXT if text.strip() == ALL_TEXT else text)
+
+
 class DatasetEditor(QWidget):
-    """Dataset choice, its params, and the validation/test fractions of the document's dataset section."""
+    """Dataset choice, its params, the validation/test fractions and the class subset of the dataset section."""
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +106,7 @@ class DatasetEditor(QWidget):
         self.params_host.setContentsMargins(0, 0, 0, 0)
         self.params: ParamForm | None = None
         self.fractions: ParamForm | None = None
+        self.subset: ParamForm | None = None
         self.browse: list[QPushButton] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -106,12 +142,14 @@ class DatasetEditor(QWidget):
         val, test = fractions(self.section, spec) if self._fractions_ok() else (spec.val_fraction,
                                                                                   spec.test_fraction)
         self.fractions.set_values({"val_fraction": val, "test_fraction": test})
+        self.subset.set_values(subset_values(self.section))
+        self.subset.setVisible(subset_applies(spec, self.section))
 
     def _fractions_ok(self) -> bool:
         return all(isinstance(self.section.get(k, 0.0), (int, float)) for k in ("val_fraction", "test_fraction"))
 
     def _rebuild(self, spec: DatasetSpec) -> None:
-        for widget in [self.params, self.fractions, *self.browse]:
+        for widget in [self.params, self.fractions, self.subset, *self.browse]:
             if widget is not None:
                 self.params_host.removeWidget(widget)
                 widget.deleteLater()
@@ -125,6 +163,10 @@ class DatasetEditor(QWidget):
             self.browse.append(button)
             self.params_host.addWidget(button)
         self.params_host.addWidget(self.fractions)
+        self.subset = ParamForm(SUBSET_PARAMS, {}, self._subset_changed)
+        self.subset.setObjectName("dataset_subset")
+        _label_editors(self.subset)
+        self.params_host.addWidget(self.subset)
         self._shown = spec.name
         self.set_locked(self.locked)
 
@@ -161,6 +203,19 @@ class DatasetEditor(QWidget):
         push_setting(self.document, "dataset", (name,), value)
         return None
 
+    def _subset_changed(self, name: str, value: Any) -> str | None:
+        """Set a subset key, or remove it when the field is emptied back to 'all'."""
+        refused = self._refusal() or (classes_problem(value) if name == "classes" and value is not None else None)
+        if refused:
+            return refused
+        self._ensure_named()
+        if value is not None:
+            push_setting(self.document, "dataset", (name,), value)
+        elif name in self.section:
+            section = {key: item for key, item in self.section.items() if key != name}
+            self.document.push(SetSettingCommand(self.document, "dataset", section, f"dataset.{name}", ALL_TEXT))
+        return None
+
     def _browse(self, name: str) -> None:
         spec = self.current_spec()
         base = self.document.path.parent if self.document.path else Path.home()
@@ -177,13 +232,13 @@ class DatasetEditor(QWidget):
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
         self.choice.setEnabled(not locked)
-        for widget in [self.params, self.fractions, *self.browse]:
+        for widget in [self.params, self.fractions, self.subset, *self.browse]:
             if widget is not None:
                 widget.setEnabled(not locked)
 
     def show_problems(self, diagnostics: list[Diagnostic]) -> None:
         """Put dataset problems (param="dataset.params.x" or "dataset.x") under their fields."""
-        for form in (self.params, self.fractions):
+        for form in (self.params, self.fractions, self.subset):
             form.clear_problems()
         for diagnostic in diagnostics:
             place = diagnostic.param or ""
@@ -192,3 +247,5 @@ class DatasetEditor(QWidget):
                 self.params.set_problem(place.removeprefix("dataset.params."), message)
             elif place in ("dataset.val_fraction", "dataset.test_fraction"):
                 self.fractions.set_problem(place.removeprefix("dataset."), message)
+            elif place.removeprefix("dataset.") in SUBSET_KEYS:
+                self.subset.set_problem(place.removeprefix("dataset."), message)

@@ -178,7 +178,7 @@ def test_saved_import_computes_what_the_model_computes(models: Path, tmp_path: P
 def test_sequence_model_with_recurrent_and_attention(models: Path) -> None:
     result = import_model(f"{models}:Seq", [parse_input_shape("12:int64")])
     nodes = {n.name: n for n in result.project.graph.nodes.values()}
-    assert nodes["tokens"].params == {"shape": [12], "dtype": "int64"}
+    assert nodes["tokens"].params == {"shape": [12], "dtype": "int64", "field": "x"}
     assert nodes["lstm"].type == "LSTM" and nodes["lstm"].params["bidirectional"] is True
     assert nodes["lstm"].params["output"] == "sequence"
     assert nodes["gru"].type == "GRU" and nodes["gru"].params["output"] == "last"

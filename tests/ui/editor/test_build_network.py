@@ -129,7 +129,7 @@ def test_badges_tooltips_and_unknown_layers(make_canvas):
     assert not scene.nodes[fc].badge.isVisible()
     amber = scene.nodes[side].badge
     assert amber.isVisible() and not amber.is_error
-    assert amber.toolTip() == "• side: its result never reaches an Output"
+    assert amber.toolTip() == "• side: its result never reaches an Output or a loss"
     red = scene.nodes[ghost].badge
     assert red.isVisible() and red.is_error and "unknown layer type 'FancyPluginLayer'" in red.toolTip()
     assert list(scene.nodes[ghost].inputs) == ["in"]  # ports of an unknown type come from its links

@@ -1,0 +1,99 @@
+"""Frozen nodes and per-node learning rates, applied to a compiled network before its optimizer is built.
+
+A frozen node's parameters get `requires_grad = False` and stay out of the optimizer; its batch-norm layers
+also stop updating their running statistics (a forward pre-hook keeps them in eval mode whatever `train()`
+says), unless the node's `update_stats` asks for the usual behaviour. A learning-rate scale puts the node's
+parameters in a param group of their own with `lr = base lr · scale`; schedules then scale every group alike.
+With no node customised, the optimizer gets the very same flat parameter list as before, so plain projects
+train bitwise as they always did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from nnstudio.compile.builder import CompiledModel
+from nnstudio.model.graph import Graph, NodeTraining
+
+
+@dataclass
+class NodeTrainingPlan:
+    """What the optimizer gets and which hooks to remove when the run ends."""
+
+    params: list[nn.Parameter] | list[dict[str, Any]]
+    trainable: int = 0  # parameter counts
+    frozen: int = 0
+    hooks: list[Any] = field(default_factory=list)
+
+    def remove_hooks(self) -> None:
+        for handle in self.hooks:
+            handle.remove()
+        self.hooks.clear()
+
+
+def _node_modules(compiled: CompiledModel) -> dict[str, list[nn.Module]]:
+    network = compiled.network
+    return {node_id: [network.get_submodule(name) for name in names]
+            for node_id, names in compiled.modules_of.items() if names}
+
+
+def _keep_eval(module: nn.Module, args: Any) -> None:
+    module.training = False
+
+
+def customised(graph: Graph) -> dict[str, NodeTraining]:
+    return {node_id: node.training for node_id, node in graph.nodes.items() if not node.training.is_default}
+
+
+def count_parameters(compiled: CompiledModel, graph: Graph) -> tuple[int, int]:
+    """(trainable, frozen) parameter counts as the trainer will see them, for Summary."""
+    frozen_ids = {n for n, t in customised(graph).items() if t.frozen}
+    owned = _node_modules(compiled)
+    frozen = {id(p): p for n in frozen_ids for m in owned.get(n, []) for p in m.parameters()}
+    every = {id(p): p for p in compiled.network.parameters()}
+    frozen_count = sum(p.numel() for p in frozen.values())
+    return sum(p.numel() for p in every.values()) - frozen_count, frozen_count
+
+
+def apply_node_training(compiled: CompiledModel, graph: Graph, base_lr: float) -> NodeTrainingPlan:
+    """Freeze, hook and group the network's parameters as the graph's nodes ask."""
+    network = compiled.network
+    wanted = customised(graph)
+    if not wanted:
+        params = [p for p in network.parameters() if p.requires_grad]
+        return NodeTrainingPlan(params, trainable=sum(p.numel() for p in params))
+    owned = _node_modules(compiled)
+    scale_of: dict[int, float] = {}
+    plan = NodeTrainingPlan([])
+    for node_id, settings in wanted.items():
+        for module in owned.get(node_id, []):
+            if settings.frozen:
+                module.requires_grad_(False)
+                if not settings.update_stats:
+                    plan.hooks += _freeze_statistics(module, _keep_eval)
+            for p in module.parameters():
+                scale_of[id(p)] = settings.lr_scale
+    groups: dict[float, list[nn.Parameter]] = {}
+    for p in network.parameters():
+        if not p.requires_grad:
+            plan.frozen += p.numel()
+            continue
+        plan.trainable += p.numel()
+        groups.setdefault(scale_of.get(id(p), 1.0), []).append(p)
+    plan.params = _param_groups(groups, base_lr)
+    return plan
+
+
+def _freeze_statistics(module: nn.Module, hook: Callable[[nn.Module, Any], None]) -> list[Any]:
+    return [m.register_forward_pre_hook(hook) for m in module.modules() if isinstance(m, _BatchNorm)]
+
+
+def _param_groups(groups: dict[float, list[nn.Parameter]], base_lr: float) -> list[dict[str, Any]]:
+    """The default group first (its lr is what the logs show), then one group per learning-rate scale."""
+    ordered = sorted(groups.items(), key=lambda item: item[0] != 1.0)
+    return [{"params": params, "lr": base_lr * scale, "lr_scale": scale} for scale, params in ordered]
