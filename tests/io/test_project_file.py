@@ -127,19 +127,53 @@ def test_non_finite_numbers_refused():
 
 
 def test_migrations_run_in_order(monkeypatch):
-    """The mechanism that will lift v1 files when v2 arrives: each step runs once, in order."""
+    """Every step from the file's version up runs once, in order: v1 → v2 (the real one) → v3 (a test one)."""
     calls = []
 
-    def v1_to_v2(document):
-        calls.append(1)
+    def v2_to_v3(document):
+        calls.append(2)
         document["metadata"]["name"] += " (migrated)"
         return document
 
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 2)
-    monkeypatch.setitem(migrations.MIGRATIONS, 1, v1_to_v2)
-    monkeypatch.setattr("nnstudio.io.project_file.CURRENT_VERSION", 2)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 3)
+    monkeypatch.setitem(migrations.MIGRATIONS, 2, v2_to_v3)
+    monkeypatch.setattr("nnstudio.io.project_file.CURRENT_VERSION", 3)
     project = load(DATA / "golden_v1.nnstudio")
-    assert calls == [1] and project.metadata.name == "Golden v1 (migrated)"
+    assert calls == [2] and project.metadata.name == "Golden v1 (migrated)"
+
+
+def test_a_v1_file_is_saved_as_v2_with_the_same_meaning(tmp_path):
+    project = load(DATA / "golden_v1.nnstudio")
+    assert all(node.training.is_default for node in project.graph.nodes.values())
+    assert project.init.weights is None
+    save(project, tmp_path / "p.nnstudio")
+    document = json.loads((tmp_path / "p.nnstudio").read_text())
+    assert document["version"] == 2 and "weights" not in document["init"]
+    assert not any("training" in node for node in document["graph"]["nodes"])
+
+
+def test_golden_v2_loads_with_its_objective_and_node_training():
+    project = load(DATA / "golden_v2.nnstudio")
+    graph = project.graph
+    assert project.metadata.name == "Golden v2"
+    assert project.init.weights == "runs/pretrained/checkpoints/best"
+    trunk = graph.node_by_name("trunk").training
+    assert trunk.frozen and trunk.update_stats and trunk.lr_scale == 1.0
+    assert graph.node_by_name("classes").training.lr_scale == 0.5
+    assert {n.type for n in graph.nodes.values()} >= {"Target", "ClassMap", "CrossEntropyLoss", "ActivityL1Loss"}
+    assert analyze(graph).ok
+    assert dumps(loads(dumps(project))) == dumps(project)
+
+
+@pytest.mark.parametrize(("training", "message"), [
+    ({"frozen": "yes"}, "graph.nodes[0].training.frozen: expected a boolean, got a string"),
+    ({"lr_scale": -1}, "graph.nodes[0].training.lr_scale: expected a number in [0, 1000000], got -1"),
+    ({"speed": 2}, "graph.nodes[0].training.speed: unknown key; expected frozen, lr_scale, update_stats"),
+])
+def test_bad_node_training_names_the_place(training, message):
+    document = json.loads((DATA / "golden_v2.nnstudio").read_text())
+    document["graph"]["nodes"][0]["training"] = training
+    assert _error(json.dumps(document)) == message
 
 
 def test_saved_files_get_ordinary_permissions(tmp_path):

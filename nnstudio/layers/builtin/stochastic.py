@@ -132,7 +132,7 @@ SPECS = [
                 int_param("first", None, "Size of the first part; empty for half.", 1, optional=True)),
         outputs=(PortSpec("first", "The first part."), PortSpec("second", "The rest.")),
         key_params=("dim",),
-        glyph="⑂",
+        glyph="÷",
     ),
     LayerSpec(
         type="ClassMap",
