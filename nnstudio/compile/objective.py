@@ -74,11 +74,21 @@ def plan_objective(graph: Graph, structure: Structure, placeholders: list[str],
         output_id = fed_outputs.get(prediction)
         name = graph.nodes[output_id].name if output_id is not None else node.name
         task = role.task
-        source = structure.specs[target.node]
-        if task == "regression" and source.role == "target" and structure.params[target.node]["field"] == "x":
+        if task == "regression" and _reads_field(structure, target.node) == "x":
             task = "reconstruction"  # compared with its own input: RMSE and MAE, no R² against the data's spread
         plan.heads.append(Head(name, loss_id, task, role.threshold, output_id, prediction, target))
     return plan
+
+
+RESHAPING = frozenset({"Flatten", "Reshape"})  # layers that move values without changing them
+
+
+def _reads_field(structure: Structure, node_id: str) -> str | None:
+    """The dataset field a tensor is, looking back through reshapes; None if it is computed."""
+    while structure.specs[node_id].type in RESHAPING:
+        node_id = structure.incoming[node_id]["in"][0].source.node
+    spec = structure.specs[node_id]
+    return str(structure.params[node_id]["field"]) if spec.role == "target" else None
 
 
 def emit_objective(fx_graph: fx.Graph, plan: ObjectivePlan, losses: dict[str, fx.Node],

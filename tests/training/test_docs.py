@@ -30,3 +30,12 @@ def test_every_setting_and_choice_is_documented():
     for name in sorted(setting_names(TrainingSettings) | set(OPTIMIZERS) | set(LOSSES) | set(SCHEDULES)
                        | set(MONITORS)):
         assert f"`{name}`" in text or f".{name}`" in text, name  # sections appear as `training.NAME`
+
+
+def test_every_loss_node_and_objective_block_is_documented():
+    from nnstudio.layers.registry import default_registry
+
+    text = DOC.read_text(encoding="utf-8")
+    for spec in default_registry():
+        if spec.category in ("Losses", "Stochastic") or spec.type in ("Target", "Split", "ClassMap"):
+            assert f"`{spec.type}`" in text or f"**{spec.title}**" in text, spec.type
