@@ -131,7 +131,7 @@ def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False):
 def run_train(args: argparse.Namespace) -> int:
     if getattr(args, "distributed", False):
         return _run_distributed(args)
-    from nnstudio.training import Trainer
+    from nnstudio.training.recipes import create_trainer
 
     if args.threads is not None:
         from nnstudio.training.threads import configure_torch
@@ -139,7 +139,7 @@ def run_train(args: argparse.Namespace) -> int:
         configure_torch(args.threads, leave_for_gui=False)
     project = open_project(args.file)
     job = _prepare(args, project)
-    trainer = Trainer(job, _out_dir(args), writer=lambda folder: save(project, folder / "project.nnstudio"))
+    trainer = create_trainer(job, _out_dir(args), writer=lambda folder: save(project, folder / "project.nnstudio"))
     return _train(args, trainer, lead=True)
 
 
@@ -179,6 +179,7 @@ def _run_distributed(args: argparse.Namespace) -> int:
     Input errors (settings, files, data) come out the same on every process of a machine, so rank 0 reports
     them, plus the first process of each other machine (whose files may differ), prefixed with its rank."""
     from nnstudio.training.distributed import DistributedTrainer, LaunchError, batch_problem, launch_env, session
+    from nnstudio.training.recipes.registry import distributed_recipe_problem
 
     try:
         env = launch_env()
@@ -192,7 +193,7 @@ def _run_distributed(args: argparse.Namespace) -> int:
             configure_torch(args.threads, leave_for_gui=False)
         project = open_project(args.file)
         job = _prepare(args, project, quiet=not lead)
-        problem = batch_problem(job.settings.batch_size, env.world_size)
+        problem = distributed_recipe_problem(job) or batch_problem(job.settings.batch_size, env.world_size)
         if problem:
             raise CliError(problem)
         try:
@@ -281,7 +282,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if not Path(args.checkpoint).exists():
         raise CliError(f"{args.checkpoint}: no such checkpoint")
     try:
-        load_weights(job.compiled.module, args.checkpoint, strict=True)
+        load_weights(job.compiled.network, args.checkpoint, strict=True)  # with an objective: its loss-only parts too
     except WeightsError as exc:
         raise CliError(str(exc)) from None
     try:

@@ -74,8 +74,10 @@ def plan_objective(graph: Graph, structure: Structure, placeholders: list[str],
         output_id = fed_outputs.get(prediction)
         name = graph.nodes[output_id].name if output_id is not None else node.name
         task = role.task
-        if task == "regression" and _reads_field(structure, target.node) == "x":
-            task = "reconstruction"  # compared with its own input: RMSE and MAE, no R² against the data's spread
+        probabilities = task == "binary" and role.threshold == 0.5  # BCE on a Sigmoid's output
+        if (task == "regression" or probabilities) and _reads_field(structure, target.node) == "x":
+            # compared with its own input: RMSE and MAE of what it rebuilds, not a pixel "accuracy" or an R²
+            task = "reconstruction"
         plan.heads.append(Head(name, loss_id, task, role.threshold, output_id, prediction, target))
     return plan
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 DEFAULT_EXAMPLE = "spirals"
+RUNS = "runs"  # `nnstudio train example:NAME` saves its run in runs/NAME, under the folder it is started in
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class Example:
     name: str
     title: str
     description: str
+    needs: str | None = None  # the example whose run (runs/<needs>) this one starts from: its init.weights
 
     @property
     def path(self) -> Path:
@@ -45,6 +47,94 @@ EXAMPLES: dict[str, Example] = {
         Example("sine_regression", "Sine regression",
                 "A Tanh MLP (64, 64) that fits the curve y = sin(x): a smooth target, hence smooth activations "
                 "and a single linear output."),
+        Example("vae_digits", "Digits VAE",
+                "A variational autoencoder on 8×8 digits: the last encoder layer is split into the mean and "
+                "log-variance of an 8-D code, a Gaussian sample of it is decoded to 64 pixels, and the "
+                "objective is the negative ELBO, a BCE reconstruction term plus the KL term (weight 1/64, "
+                "since BCE averages over the 64 pixels). The curves show both terms: reconstruction falls "
+                "while KL rises from zero as the code starts carrying the digit."),
+        Example("denoising_autoencoder", "Denoising autoencoder",
+                "An autoencoder on 8×8 digits that is fed noisy pixels (Gaussian noise, std 0.3, added only "
+                "while training) and scored on rebuilding the clean ones, a Target bound to the input. It "
+                "learns to remove noise rather than copy it; the curves show the reconstruction error, "
+                "validated on clean inputs."),
+        Example("sparse_autoencoder", "Sparse autoencoder",
+                "An autoencoder on 8×8 digits with a 64-unit ReLU code and an L1 activity penalty on it, so "
+                "each digit is rebuilt from a minority of active units. The curves show the reconstruction "
+                "term and the penalty term separately; the activation statistics of code_relu show the share "
+                "of zeros in the code."),
+        Example("multitask_digits", "Multi-task digits",
+                "One CNN trunk with two heads on 8×8 digits: which digit (10 classes) and whether it is even "
+                "(2 classes, a label that ClassMap derives from the digit). Both cross-entropies are minimised "
+                "together, the parity one at weight 0.5; each head has its own loss and accuracy curve."),
+        Example("distillation_digits", "Distillation (digits)",
+                "Knowledge distillation: a small MLP student learns from only 5 labelled digits per class and "
+                "from the softened outputs (temperature 4) of a frozen CNN teacher drawn beside it. The "
+                "teacher is the trained Digits CNN example, loaded from runs/digits_cnn: run "
+                "`nnstudio train example:digits_cnn` first, in the folder you train from. Only the student "
+                "is exported; the curves show the distillation and label terms.", needs="digits_cnn"),
+        Example("transfer_pretrain_digits", "Transfer learning, step 1: pretrain on 0-4",
+                "The Digits CNN trained on the digits 0 to 4 only (dataset classes). Its run, runs/"
+                "transfer_pretrain_digits, is where the Transfer learning example takes its convolutions "
+                "from."),
+        Example("transfer_digits", "Transfer learning, step 2: fine-tune on 5-9",
+                "Fine-tunes on the digits 5 to 9 with 5 labelled samples per class: the convolutions come from "
+                "the run of the pretraining example and stay frozen, and a fresh dense head learns the new "
+                "classes in 10 short epochs. Run `nnstudio train example:transfer_pretrain_digits` first, "
+                "in the folder you train from.", needs="transfer_pretrain_digits"),
+        Example("rbf_network", "RBF network",
+                "A radial basis function network on the two spirals: 24 Gaussian units, each answering to one "
+                "region of the plane, and a linear layer that weighs them into two classes. The units' centres "
+                "start on k-means clusters of the training points (computed when training starts), so the "
+                "first epoch already sees every region covered; the curves show how fast that read-out learns."),
+        Example("capsnet_digits", "Capsule network (digits)",
+                "A small CapsNet (Sabour et al.) on 8×8 digits: a convolution, primary capsules (8-D vectors "
+                "cut from its channels) and ten 16-D digit capsules computed by three iterations of routing by "
+                "agreement. A capsule's length is how sure the net is of its digit: the Output holds the ten "
+                "lengths, the margin loss trains them, and accuracy and the confusion matrix read their argmax."),
+        Example("neural_ode", "Neural ODE classifier",
+                "A continuous-depth classifier for the two spirals: the points are lifted to 8 dimensions, then "
+                "flow for one unit of time along dh/dt = f(h, t), where f is a small MLP, solved by four RK4 "
+                "steps (torchdiffeq, the ode extra); a linear read-out separates the arms where the flow has "
+                "carried them. Its curves and confusion matrix read as any classifier's; backpropagation "
+                "stores the 16 evaluations of f the four steps make (the adjoint option would store none)."),
+        Example("som_iris", "Iris self-organising map",
+                "A Kohonen self-organising map: 64 units on an 8×8 hexagonal grid learn prototypes of iris's "
+                "four measurements by competition, with no loss and no gradients (training.recipe: som). Each "
+                "flower pulls its best-matching unit and that unit's grid neighbours towards itself, over a "
+                "radius that shrinks from 4 units to half a unit. The curves show the quantisation error (how "
+                "near each flower is to its unit) and the topographic error (how often a flower's two best "
+                "units are not neighbours). The U-matrix shows setosa walled off by a ridge of large "
+                "distances, and the hit map paints each unit with the species it wins most."),
+        Example("fewshot_digits", "Few-shot digits (prototypical network)",
+                "Few-shot learning: a conv net learns an embedding from 5-way 5-shot episodes of the digits 0 "
+                "to 4 only (training.recipe: fewshot). In each episode the mean embedding of a class's 5 "
+                "support digits is its prototype, and 10 query digits per class are labelled by the nearest "
+                "prototype. It is then tested on the digits 5 to 9, which it never saw: from 1 or 5 examples "
+                "of each, 5-way. The curves show that accuracy on episodes of the unseen digits after each "
+                "epoch, with its 95 % confidence interval, against chance (0.2); the end of the run reports "
+                "the 1-shot and 5-shot accuracy over 600 test episodes. Export writes the embedding net."),
+        Example("adversarial_digits", "Adversarial training (digits CNN)",
+                "The digits CNN trained against attacks (training.recipe: adversarial): before each update, "
+                "half of the batch is replaced by its FGSM version, every pixel moved by ε = 0.2 in the "
+                "direction that raises the loss most (x' = x + ε · sign(∇ₓL)), kept in [0, 1]. Beside clean "
+                "accuracy, each epoch reports the validation accuracy under FGSM and under 7-step PGD at the "
+                "same ε: the plainly trained CNN keeps about a tenth of its answers under these attacks, this "
+                "one about two fifths. The Evaluation tab shows adversarial examples beside their originals."),
+        Example("gan_ring", "GAN: ring of 8 Gaussians",
+                "A generative adversarial network (training.recipe: gan) on the GAN literature's toy: 8 Gaussian "
+                "modes on a circle. The generator (top row) turns 8-D noise into a point through two ReLU layers; "
+                "the discriminator (bottom row) scores a point, real or generated, with one logit. They take "
+                "turns, each with its own Adam, with the non-saturating loss. The scatter shows generated points "
+                "from a fixed noise batch against the real ones; each epoch reports how many of the 8 modes are "
+                "covered and the share of high-quality samples (within 3σ of a mode centre). Export writes the "
+                "generator."),
+        Example("gan_digits", "GAN: digits",
+                "A small MLP GAN on the 8×8 digits (pixels in [0, 1]): the generator turns 16-D noise into 64 "
+                "sigmoid pixels, reshaped to an image; the discriminator flattens an image and scores it with "
+                "one logit. The grid of samples from a fixed noise batch turns from grey blur into digit "
+                "strokes; D(real) and D(fake) settle near 0.5 as neither player can beat the other. Export "
+                "writes the generator: noise in, an 8×8 digit out."),
     )
 }
 
@@ -53,3 +143,21 @@ def example_path(name: str) -> Path:
     if name not in EXAMPLES:
         raise KeyError(f"no example named {name!r}; choose one of {', '.join(EXAMPLES)}")
     return EXAMPLES[name].path
+
+
+def missing_run_hint(weights: str | None, base_dir: Path | None) -> str:
+    """How to make the weights a project starts from, when they are a shipped example's run that is not there.
+
+    A distillation teacher or a pretrained trunk is another example's run, `runs/NAME` (init.weights is
+    resolved against the project's folder, or the current folder for an example opened as it ships). Before
+    that run exists the user gets this hint after the "no such folder" error; '' for any other path."""
+    if not weights:
+        return ""
+    path = Path(weights)
+    if path.is_absolute() or len(path.parts) != 2 or path.parts[0] != RUNS or path.parts[1] not in EXAMPLES:
+        return ""
+    where = Path(base_dir) if base_dir is not None else Path.cwd()
+    if (where / path).exists():
+        return ""
+    return (f"; it is the run of the example {path.parts[1]}: make it first with `nnstudio train "
+            f"example:{path.parts[1]}` started in {where}, or point init.weights at another run of it")

@@ -9,6 +9,10 @@ averages the gradients, so a step computes the same update as one process on the
 Agreement is what keeps ranks from hanging: everything that decides what the ranks do next (the epoch's
 metrics, a sampled loss that may be non-finite, a stop request) is reduced over all ranks first, so every rank
 takes the same branch. Rank 0 alone writes checkpoints (with plain, un-wrapped weights) and logs.
+
+A graph with loss nodes trains the same way: DDP wraps its objective (which holds every trained part), the
+epoch's loss sum is the vector [total, term …] and is reduced like the scalar one, and validation adds the
+objective's sums (total, terms, every head's metrics) over all ranks.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from nnstudio.compile.objective import ObjectivePlan
 from nnstudio.metrics.history import MetricHistory
 from nnstudio.metrics.scores import TaskScores
 from nnstudio.training.checkpoint import Checkpoint, Writer
@@ -33,6 +38,7 @@ from nnstudio.training.evaluation import score
 from nnstudio.training.events import Control
 from nnstudio.training.factories import decision_threshold
 from nnstudio.training.job import TrainingJob
+from nnstudio.training.objective import ObjectiveScores, ObjectiveStepRunner, field_args, score_objective
 from nnstudio.training.step import StepRunner
 
 ENV_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -199,10 +205,27 @@ class DistributedStepRunner(StepRunner):
         return sums[0] / total, sums[1] / total if hits is not None else None
 
 
+class DistributedObjectiveStepRunner(ObjectiveStepRunner):
+    def _fetch_loss(self, output, loss: torch.Tensor, yb: torch.Tensor) -> tuple[float, float | None]:
+        """The total, every term and (for a classifying first head) the accuracy over all ranks, weighted by
+        their sample counts, in one all_reduce, so a non-finite total anywhere stops every rank at this step."""
+        with torch.no_grad():
+            hits = self._hits()
+            count = torch.tensor(float(yb.shape[0]), dtype=torch.float64, device=loss.device)
+            parts = [loss.detach(), *(t.detach() for t in self._terms), *([hits] if hits is not None else [])]
+            packed = torch.stack([*(part.double() * count for part in parts), count])
+            dist.all_reduce(packed)
+            *sums, total = packed.tolist()
+        values = [value / total for value in sums]
+        self._term_values = values[1:1 + len(self._terms)]
+        return values[0], values[-1] if hits is not None else None
+
+
 class DistributedTrainer(Trainer):
     """A Trainer for one rank of a torchrun launch; see the module docstring."""
 
     runner_class = DistributedStepRunner
+    objective_runner_class = DistributedObjectiveStepRunner
 
     def __init__(self, job: TrainingJob, session: Session, out_dir: str | Path | None = None,
                  writer: Writer | None = None, history: MetricHistory | None = None) -> None:
@@ -221,31 +244,55 @@ class DistributedTrainer(Trainer):
         self.batch_size = self.settings.batch_size // self.world_size
         torch.manual_seed(self.settings.seed + self.rank)  # the weights exist already; dropout differs per rank
         ids = [self.device.index] if self.device.type == "cuda" else None
-        self.forward_module = DistributedDataParallel(self.module, device_ids=ids)
+        # With loss nodes DDP wraps the objective, which holds every trained part; whether it must look for
+        # parameters without gradients is probed once (see unused_parameters)
+        find = self.objective is not None and self._agree(unused_parameters(
+            self.module, self.objective, self.x[:self.batch_size], self.y[:self.batch_size]))
+        self.forward_module = DistributedDataParallel(self.module, device_ids=ids, find_unused_parameters=find)
+
+    def _agree(self, flag: bool) -> bool:
+        """True on every rank when it is True on any."""
+        value = torch.tensor([int(flag)], dtype=torch.int32)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX, group=self.session.control_group)
+        return bool(value.item())
 
     def _epoch_order(self, epoch: int) -> torch.Tensor:
         return shard_order(len(self.job.data.train), self.world_size, self.rank, self.settings.seed, epoch - 1)
 
     def _train_loss(self) -> float:
-        """The mean of every rank's batch losses; ranks' batches are equal in size, so it is sample-weighted."""
+        """The mean of every rank's batch losses; ranks' batches are equal in size, so it is sample-weighted.
+        With loss nodes the loss sum is [total, term …]; the total is what counts here."""
         st = self.state
-        totals = torch.stack([st.loss_sum.detach().double(),
+        total = st.loss_sum if st.loss_sum.dim() == 0 else st.loss_sum[0]
+        totals = torch.stack([total.detach().double(),
                               torch.tensor(float(st.batch), dtype=torch.float64, device=st.loss_sum.device)])
         dist.all_reduce(totals)
         loss_sum, batches = totals.tolist()
         return loss_sum / max(1.0, batches)
 
+    def _train_sums(self) -> torch.Tensor:
+        """The [total, term …] sums averaged over the ranks: every rank did as many batches, so dividing by
+        this rank's batch count (as epoch_term_metrics does) gives each term's mean over all ranks' batches."""
+        sums = self.state.loss_sum.detach().double().clone()
+        dist.all_reduce(sums)
+        return sums / self.world_size
+
     def evaluate(self, x: torch.Tensor, y: torch.Tensor, confusion: bool = False) -> dict[str, float]:
         """Each rank scores every world_size-th sample; the sums are added up over all ranks.
 
         Buffers (batch-norm statistics) are first copied from rank 0, so every rank scores exactly the
-        model that rank 0 saves."""
+        model that rank 0 saves. A graph with loss nodes is scored by its objective (total, terms, heads)."""
         for buffer in self.module.buffers():
             dist.broadcast(buffer, src=0)
-        scores = TaskScores(self.job.task, self.job.data.num_classes,
-                            decision_threshold(self.settings.loss, self.job.task), confusion)
         r, w = self.rank, self.world_size
-        score(self.module, self.criterion, x[r::w], y[r::w], scores, precision=self.settings.precision)
+        scores: TaskScores | ObjectiveScores
+        if self.objective:
+            scores = score_objective(self.job.compiled.objective, ObjectiveScores(self.job.compiled, confusion),
+                                     x[r::w], y[r::w], precision=self.settings.precision)
+        else:
+            scores = TaskScores(self.job.task, self.job.data.num_classes,
+                                decision_threshold(self.settings.loss, self.job.task), confusion)
+            score(self.module, self.criterion, x[r::w], y[r::w], scores, precision=self.settings.precision)
         for tensor in scores.accumulators(self.device):
             dist.all_reduce(tensor)
         return scores.compute()
@@ -255,7 +302,7 @@ class DistributedTrainer(Trainer):
         """All ranks hand rank 0 their RNG states and loss sums; rank 0 writes the folder."""
         if not self.saves:
             return
-        mine: dict[str, Any] = {"torch_rng": torch.get_rng_state(), "loss_sum": float(self.state.loss_sum)}
+        mine: dict[str, Any] = {"torch_rng": torch.get_rng_state(), "loss_sum": self.state.loss_sum_value()}
         if self.device.type == "cuda":
             mine["cuda_rng"] = torch.cuda.get_rng_state(self.device)
         gathered: list[Any] = [None] * self.world_size
@@ -265,8 +312,10 @@ class DistributedTrainer(Trainer):
         self._rank_states = gathered
         st = self.state
         own = st.loss_sum
-        # the mean over ranks, so a one-process resume of a half-done epoch continues the epoch's mean loss
-        st.loss_sum = torch.tensor(sum(g["loss_sum"] for g in gathered) / self.world_size, device=own.device)
+        # the mean over ranks, so a one-process resume of a half-done epoch continues the epoch's mean loss (and,
+        # with loss nodes, each term's: the sum is then the vector [total, term …])
+        sums = torch.tensor([g["loss_sum"] for g in gathered], dtype=torch.float64)
+        st.loss_sum = (sums.sum(0) / self.world_size).to(own.dtype).to(own.device)
         try:
             super()._checkpoint(kind, metrics)
         finally:
@@ -290,9 +339,36 @@ class DistributedTrainer(Trainer):
             torch.set_rng_state(mine["torch_rng"])
             if "cuda_rng" in mine and self.device.type == "cuda":
                 torch.cuda.set_rng_state(mine["cuda_rng"], self.device)
-            self.state.loss_sum.fill_(float(mine["loss_sum"]))
+            saved_sum = torch.tensor(mine["loss_sum"], dtype=self.state.loss_sum.dtype)
+            self.state.loss_sum.copy_(saved_sum.reshape(self.state.loss_sum.shape))
         elif self.rank > 0:
             torch.manual_seed(self.settings.seed + self.rank + self.world_size * (self.state.step + 1))
+
+
+def unused_parameters(network: torch.nn.Module, plan: ObjectivePlan, x: torch.Tensor, y: torch.Tensor) -> bool:
+    """Whether some trainable parameter gets no gradient from the objective's total.
+
+    A teacher reached only through a loss that detaches it, or a head that no loss scores, has such parameters.
+    DDP must then search for them after every forward (`find_unused_parameters`), or it waits forever for their
+    gradients; anywhere else that search only costs time and prints a warning. So one probe step on a batch
+    decides, with the RNG and every buffer (batch-norm statistics) put back: the run itself is unchanged.
+    """
+    params = [p for p in network.parameters() if p.requires_grad]
+    if not params:
+        return False
+    saved = [buffer.detach().clone() for buffer in network.buffers()]
+    devices = [x.device] if x.device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            total = network(*field_args(plan, x, y))[0]
+            if not total.requires_grad:
+                return True
+            grads = torch.autograd.grad(total, params, allow_unused=True)
+    finally:
+        with torch.no_grad():
+            for buffer, value in zip(network.buffers(), saved):
+                buffer.copy_(value)
+    return any(grad is None for grad in grads)
 
 
 def _read_rank_states(folder: Path) -> dict[str, Any] | None:

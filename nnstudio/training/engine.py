@@ -18,6 +18,7 @@ from nnstudio.metrics.history import MetricHistory
 from nnstudio.metrics.layers import ActivationProbe, GradientNorms, node_modules, node_parameters, weight_summaries
 from nnstudio.metrics.scores import TaskScores
 from nnstudio.training.checkpoint import Checkpoint, CheckpointError, Writer, load_checkpoint_weights
+from nnstudio.training.data_init import init_from_data
 from nnstudio.training.device import grad_scaler, resolve_device
 from nnstudio.training.early import Monitor, monitored_metric
 from nnstudio.training.evaluation import score
@@ -86,14 +87,16 @@ class Trainer:
         self.module.to(self.device).train()
         train = job.data.train
         self.x, self.y = train.x.to(self.device), train.y.to(self.device)
-        self.val = (job.data.val.x.to(self.device), job.data.val.y.to(self.device)) if job.data.val else None
+        self.val = self._validation_data()
+        # Data-dependent initialisation (k-means RBF centres); a no-op for graphs that ask for none.
+        self.data_init = init_from_data(job.compiled, self.x, self.y, s.seed, job.init_report)
         self.node_training = apply_node_training(job.compiled, job.project.graph, s.optimizer.lr)
         self.params = [p for p in self.module.parameters() if p.requires_grad]
         self.optimizer = make_optimizer(self.node_training.params, s.optimizer)
-        self.criterion = None if self.objective else make_loss(s.loss, job.task, len(job.ends.output_type.shape),
-                                                                self.device)
+        self.criterion = None if self.objective or job.ends is None else make_loss(
+            s.loss, job.task, len(job.ends.output_type.shape), self.device)  # no ends: a recipe's own loss
         self.batch_size = s.batch_size  # samples per step on this process
-        self.steps_per_epoch = math.ceil(len(train) / s.batch_size)
+        self.steps_per_epoch = self._steps_per_epoch()
         monitor = monitored_metric(s.early_stopping, self.val is not None)
         plateau = "train_loss" if s.schedule.monitor.startswith("val_") and self.val is None else None
         self.schedule = make_schedule(self.optimizer, s.schedule, s.epochs, self.steps_per_epoch, plateau)
@@ -106,6 +109,26 @@ class Trainer:
             WeightPenalty(self.params, s.regularization), grad_scaler(s.precision, self.device))
         self.state = LoopState.fresh(self.generator, self.device, len(self.objective.terms) if self.objective else 0)
         self._ready = True
+
+    # Hooks a recipe that does not step through the training split in batches replaces (few-shot episodes).
+    def _validation_data(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """What `evaluate` scores after each epoch (on the device); None without a validation split."""
+        val = self.job.data.val
+        return (val.x.to(self.device), val.y.to(self.device)) if val is not None else None
+
+    def _steps_per_epoch(self) -> int:
+        return math.ceil(len(self.job.data.train) / self.settings.batch_size)
+
+    def _samples_per_epoch(self) -> int:
+        """Samples one epoch feeds forward, for the epoch record's samples_per_s."""
+        return len(self.job.data.train)
+
+    def _test_metrics(self) -> dict[str, float]:
+        """The test_* metrics measured once at the end of a finished run (after best weights are restored)."""
+        test = self.job.data.test
+        if test is None:
+            return {}
+        return {f"test_{k}": v for k, v in self.evaluate(test.x.to(self.device), test.y.to(self.device)).items()}
 
     def restore(self, checkpoint: Checkpoint) -> None:
         """Continue from a checkpoint: weights, optimizer, schedule, RNGs, loop position and history.
@@ -121,6 +144,7 @@ class Trainer:
             if self.runner.scaler is not None and state.get("scaler"):
                 self.runner.scaler.load_state_dict(state["scaler"])
             self.monitor.load_state_dict(state.get("monitor", {}))
+            self.load_recipe_state(state.get("recipe", {}))
             self.state = LoopState.restored(state, self.device)
             self.generator.set_state(state["shuffle"])
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
@@ -133,6 +157,14 @@ class Trainer:
             for record in checkpoint.history.records():
                 self.history.add(record)
         self._restored = checkpoint
+
+    def recipe_state(self) -> dict:
+        """What a recipe's trainer keeps beyond the usual parts (a second optimizer, a map's radius ...), saved in
+        the checkpoint's trainer state; tensors and plain values only, so it loads with weights_only=True."""
+        return {}
+
+    def load_recipe_state(self, state: dict) -> None:
+        """Put back what `recipe_state` saved; raise KeyError/ValueError/TypeError when it does not fit."""
 
     # --- the run ---------------------------------------------------------------------------
     def run(self) -> RunResult:
@@ -256,7 +288,7 @@ class Trainer:
     def _log_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
         elapsed = self.state.epoch_seconds()
         record = {"kind": "epoch", "epoch": epoch, "step": self.state.step, **metrics, "time_s": elapsed,
-                  "samples_per_s": len(self.job.data.train) / elapsed if elapsed > 0 else None,
+                  "samples_per_s": self._samples_per_epoch() / elapsed if elapsed > 0 else None,
                   "best_" + self.monitor.metric: self.monitor.best}
         self.history.add(record)
         inst = self.settings.instrumentation
@@ -283,10 +315,8 @@ class Trainer:
         if outcome is Status.FINISHED and s.early_stopping.enabled and state.best_weights is not None:
             self.module.load_state_dict(state.best_weights)
         metrics = dict(state.last_metrics)
-        if outcome is Status.FINISHED and self.job.data.test is not None:
-            test = self.job.data.test
-            metrics.update({f"test_{k}": v for k, v in
-                            self.evaluate(test.x.to(self.device), test.y.to(self.device)).items()})
+        if outcome is Status.FINISHED:
+            metrics.update(self._test_metrics())
         self.status = outcome
         self.history.add({"kind": "end", "epoch": state.epoch, "step": state.step, "status": outcome.value,
                           "message": message, **{k: v for k, v in metrics.items() if k.startswith("test_")}})

@@ -1,17 +1,30 @@
-"""Scoring a model on a split, in eval mode and without gradients, in large batches."""
+"""Scoring a model on a split, in eval mode and without gradients, in large batches.
+
+A graph that declares its own objective is scored by that objective (training/objective.py): the total, every
+loss term and each head's metrics, under the same names the training curves use (`loss_kl`, `digit_accuracy`).
+Its confusion matrix is that of the first classification head.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
-from nnstudio.metrics.scores import TaskScores
+from nnstudio.metrics.scores import CLASSIFYING, TaskScores, metric_names
 from nnstudio.training.device import AUTOCAST_DTYPES, resolve_device
 from nnstudio.training.factories import decision_threshold, make_loss
+from nnstudio.training.objective import (
+    ObjectiveScores,
+    describe_objective,
+    head_classes,
+    head_prefix,
+    score_objective,
+    term_metric,
+)
 
 if TYPE_CHECKING:
     from nnstudio.training.job import TrainingJob
@@ -41,23 +54,44 @@ def score(module: nn.Module, criterion: Callable[[torch.Tensor, torch.Tensor], t
 
 
 @dataclass
+class HeadSummary:
+    """One scored pair of an objective graph, as a report names it."""
+
+    name: str
+    task: str
+    metrics: dict[str, float]
+
+
+@dataclass
 class EvaluationReport:
     split: str
     count: int
-    task: str
+    task: str  # the dataset's task, or "objective" for a graph with loss nodes
     metrics: dict[str, float]
     confusion: list[list[int]] | None = None
     class_names: list[str] | None = None
+    objective: str | None = None  # "rec + 0.01·kl" for a graph with loss nodes
+    terms: dict[str, float] = field(default_factory=dict)  # loss node name -> its (unweighted) value
+    heads: list[HeadSummary] = field(default_factory=list)
+    confusion_head: str | None = None  # the head the confusion matrix belongs to
 
     def to_json(self) -> dict:
-        return {"split": self.split, "samples": self.count, "task": self.task, "metrics": self.metrics,
+        data = {"split": self.split, "samples": self.count, "task": self.task, "metrics": self.metrics,
                 "confusion_matrix": self.confusion, "class_names": self.class_names}
+        if self.objective is not None:
+            data.update({"objective": self.objective, "terms": self.terms, "confusion_head": self.confusion_head,
+                         "heads": [{"name": h.name, "task": h.task, "metrics": h.metrics} for h in self.heads]})
+        return data
 
     def text(self) -> str:
         lines = [f"{self.split} split, {self.count} samples"]
-        lines += [f"  {key:<10} {value:.6g}" for key, value in self.metrics.items()]
+        if self.objective is None:
+            lines += [f"  {key:<10} {value:.6g}" for key, value in self.metrics.items()]
+        else:
+            lines += self._objective_lines()
         if self.confusion is not None:
-            lines.append("confusion matrix (rows: true class, columns: predicted class)")
+            whose = f" of head '{self.confusion_head}'" if len(self.heads) > 1 and self.confusion_head else ""
+            lines.append(f"confusion matrix{whose} (rows: true class, columns: predicted class)")
             names = self.class_names or [str(i) for i in range(len(self.confusion))]
             width = max(5, *(len(n) for n in names), *(len(str(c)) for row in self.confusion for c in row))
             lines.append(" " * (width + 2) + " ".join(f"{n:>{width}}" for n in names))
@@ -65,21 +99,84 @@ class EvaluationReport:
                 lines.append(f"{name:>{width}}  " + " ".join(f"{c:>{width}}" for c in row))
         return "\n".join(lines)
 
+    def _objective_lines(self) -> list[str]:
+        rows = [(f"loss ({self.objective})", self.metrics.get("loss", float("nan")))]
+        rows += [(f"  {name}", value) for name, value in self.terms.items()]
+        for head in self.heads:
+            rows += [(f"{head.name} {metric}", value) for metric, value in head.metrics.items()]
+        width = max(10, *(len(label) for label, _ in rows))
+        return [f"  {label:<{width}} {value:.6g}" for label, value in rows]
 
-def evaluate_job(job: TrainingJob, split: str = "auto") -> EvaluationReport:
-    """Score the job's model (with whatever weights it holds) on one split; test first under 'auto'."""
+
+def choose_split(job: TrainingJob, split: str = "auto") -> str:
+    """The split to score: test first under 'auto', then validation, then train."""
     splits = job.data.splits()
     if split == "auto":
         split = "test" if "test" in splits else "val" if "val" in splits else "train"
     if split not in splits:
         raise ValueError(f"the dataset has no {split} split (it has {', '.join(splits)}); "
                          "set dataset.val_fraction / dataset.test_fraction")
+    return split
+
+
+def evaluate_job(job: TrainingJob, split: str = "auto") -> EvaluationReport:
+    """Score the job's model (with whatever weights it holds) on one split; test first under 'auto'."""
+    from nnstudio.training.recipes.registry import RECIPES
+
+    custom = RECIPES[job.recipe].evaluator_function()
+    if custom is not None:  # a recipe that measures its own way (few-shot: episodes of the test classes)
+        return custom(job, split)
+    split = choose_split(job, split)
+    if job.compiled.objective is not None:
+        return _evaluate_objective(job, split)
     device = resolve_device(job.settings.device)
     module = job.compiled.module.to(device)
     criterion = make_loss(job.settings.loss, job.task, len(job.ends.output_type.shape), device)
     scores = TaskScores(job.task, job.data.num_classes, decision_threshold(job.settings.loss, job.task),
                         confusion=True)
-    chosen = splits[split]
+    chosen = job.data.splits()[split]
     score(module, criterion, chosen.x.to(device), chosen.y.to(device), scores, precision=job.settings.precision)
     return EvaluationReport(split, len(chosen), job.task, scores.compute(), scores.confusion_matrix(),
                             job.data.class_names if job.task == "classification" else None)
+
+
+def _evaluate_objective(job: TrainingJob, split: str) -> EvaluationReport:
+    compiled, plan = job.compiled, job.compiled.plan
+    device = resolve_device(job.settings.device)
+    objective = compiled.objective.to(device)
+    scores = ObjectiveScores(compiled, confusion=True)
+    chosen = job.data.splits()[split]
+    score_objective(objective, scores, chosen.x.to(device), chosen.y.to(device), precision=job.settings.precision)
+    metrics = scores.compute()
+    terms = {t.name: metrics.get(term_metric(t.name), float("nan")) for t in plan.terms}
+    heads = []
+    for head in plan.heads:
+        prefix = head_prefix(plan, head)
+        wanted = [m for m in metric_names(head.task) if m != "loss" and prefix + m in metrics]
+        heads.append(HeadSummary(head.name, head.task, {m: metrics[prefix + m] for m in wanted}))
+    report = EvaluationReport(split, len(chosen), "objective", metrics, objective=describe_objective(plan),
+                              terms=terms, heads=heads)
+    index = first_head(plan, ("classification",))
+    if index is not None:
+        report.confusion = scores.heads[index].confusion_matrix()
+        report.confusion_head = plan.heads[index].name
+        report.class_names = head_class_names(job, index, len(report.confusion or []))
+    return report
+
+
+def first_head(plan, tasks: tuple[str, ...] = CLASSIFYING) -> int | None:
+    """The index of the first head of one of these tasks: the classifier a confusion matrix describes."""
+    return next((i for i, h in enumerate(plan.heads) if h.task in tasks), None)
+
+
+def head_class_names(job: TrainingJob, index: int, classes: int | None = None) -> list[str] | None:
+    """The dataset's class names for a head that scores the dataset's own labels (a Target on field y);
+    a relabelled target (a ClassMap: digit → parity) has classes of its own, shown as indices."""
+    head = job.compiled.plan.heads[index]
+    structure = job.compiled.analysis.structure
+    source = head.target.node
+    names = job.data.class_names
+    if structure.specs[source].role != "target" or structure.params[source].get("field") != "y" or not names:
+        return None
+    classes = classes if classes is not None else head_classes(job.compiled, head)
+    return list(names) if classes == len(names) else None

@@ -1,7 +1,8 @@
 """Turn settings into torch objects: the optimizer, the loss and the weight penalty.
 
 The objects are the stock torch ones with the same arguments a hand-written script would pass, so a run
-with plain settings computes exactly what that script computes.
+with plain settings computes exactly what that script computes. LAMB, which torch lacks, is nnstudio's own
+(nnstudio.training.lamb).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
+from nnstudio.training.lamb import Lamb
 from nnstudio.training.settings import LossSettings, OptimizerSettings, RegularizationSettings
 
 DEFAULT_LOSS = {
@@ -46,6 +48,8 @@ def make_optimizer(params: Iterable[nn.Parameter], settings: OptimizerSettings) 
                                    momentum=s.momentum)
     if s.name == "adagrad":
         return torch.optim.Adagrad(params, lr=s.lr, eps=s.eps, weight_decay=s.weight_decay)
+    if s.name == "lamb":
+        return Lamb(params, lr=s.lr, betas=(s.beta1, s.beta2), eps=s.eps, weight_decay=s.weight_decay)
     raise ValueError(f"unknown optimizer {s.name!r}")
 
 

@@ -14,12 +14,15 @@ from typing import Any
 from nnstudio.analysis.diagnostics import Diagnostic, error
 from nnstudio.compile.builder import CompiledModel, CompileError, build_module
 from nnstudio.compile.weights import WeightsError
+from nnstudio.examples import missing_run_hint
 from nnstudio.model.project import Project
 from nnstudio.training.data import DatasetError, DataSplits, load_dataset
+from nnstudio.training.data_init import data_init_warnings
 from nnstudio.training.factories import loss_name
 from nnstudio.training.init_weights import MatchReport, apply_init_weights
 from nnstudio.training.objective import describe_objective
 from nnstudio.training.problems import Endpoints, endpoints, resolve_task, training_problems
+from nnstudio.training.recipes.registry import DEFAULT_RECIPE, parse_recipe
 from nnstudio.training.settings import TrainingSettings, parse_settings
 
 
@@ -45,6 +48,8 @@ class TrainingJob:
     types: dict[str, str] = field(default_factory=dict)  # node id -> layer type
     warnings: list[Diagnostic] = field(default_factory=list)
     init_report: MatchReport | None = None  # what project.init.weights loaded; None when it is not set
+    recipe: str = DEFAULT_RECIPE  # training.recipe.name: which Trainer runs the job
+    recipe_params: dict[str, Any] = field(default_factory=dict)  # its params, defaults filled in
 
 
 OVERRIDES = {"epochs": ("epochs",), "batch_size": ("batch_size",), "lr": ("optimizer", "lr"),
@@ -98,13 +103,19 @@ def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | N
         compiled = build_module(project)
     except CompileError as exc:
         raise TrainingInputError(exc.diagnostics) from None
+    except ImportError as exc:  # a block whose optional extra is missing (the neural ODE's torchdiffeq)
+        raise TrainingInputError([error("missing-extra", str(exc))]) from None
     try:
         init_report = apply_init_weights(project, compiled, base_dir)
     except WeightsError as exc:
-        raise TrainingInputError([error("init-weights", f"init.weights: {exc}", param="init.weights")]) from None
+        hint = missing_run_hint(project.init.weights, base_dir)  # another example's run, not made yet
+        raise TrainingInputError([error("init-weights", f"init.weights: {exc}{hint}", param="init.weights")]) from None
     ends, _ = endpoints(project, compiled.analysis)
     graph = project.graph
+    warnings += data_init_warnings(compiled, {n.id: n.name for n in graph.nodes.values()})
     loss = describe_objective(compiled.plan) if compiled.plan else loss_name(settings.loss, task)
+    recipe, recipe_params, _ = parse_recipe(settings.recipe)  # its problems were raised with the others
     return TrainingJob(project, settings, compiled, data, task, loss, ends,
                        {n.id: n.name for n in graph.nodes.values()},
-                       {n.id: n.type for n in graph.nodes.values()}, warnings, init_report=init_report)
+                       {n.id: n.type for n in graph.nodes.values()}, warnings, init_report=init_report,
+                       recipe=recipe.name, recipe_params=recipe_params)

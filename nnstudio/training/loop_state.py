@@ -155,6 +155,7 @@ def save_run_checkpoint(trainer: Trainer, directory: Path, kind: str, metrics: d
         "scaler": scaler.state_dict() if scaler is not None else {},
         "monitor": trainer.monitor.state_dict(), "train_seconds": st.train_seconds(),
         "last_metrics": dict(metrics),
+        "recipe": trainer.recipe_state(),
     }
     info = {
         "kind": kind, "epoch": st.epoch, "step": st.step, "batch_in_epoch": st.batch,

@@ -18,6 +18,8 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from nnstudio.compile.builder import CompiledModel
+from nnstudio.compile.summary import count_parameters as count_parameters  # Summary's rule, re-exported
+from nnstudio.compile.summary import node_modules
 from nnstudio.model.graph import Graph, NodeTraining
 
 
@@ -36,28 +38,12 @@ class NodeTrainingPlan:
         self.hooks.clear()
 
 
-def _node_modules(compiled: CompiledModel) -> dict[str, list[nn.Module]]:
-    network = compiled.network
-    return {node_id: [network.get_submodule(name) for name in names]
-            for node_id, names in compiled.modules_of.items() if names}
-
-
 def _keep_eval(module: nn.Module, args: Any) -> None:
     module.training = False
 
 
 def customised(graph: Graph) -> dict[str, NodeTraining]:
     return {node_id: node.training for node_id, node in graph.nodes.items() if not node.training.is_default}
-
-
-def count_parameters(compiled: CompiledModel, graph: Graph) -> tuple[int, int]:
-    """(trainable, frozen) parameter counts as the trainer will see them, for Summary."""
-    frozen_ids = {n for n, t in customised(graph).items() if t.frozen}
-    owned = _node_modules(compiled)
-    frozen = {id(p): p for n in frozen_ids for m in owned.get(n, []) for p in m.parameters()}
-    every = {id(p): p for p in compiled.network.parameters()}
-    frozen_count = sum(p.numel() for p in frozen.values())
-    return sum(p.numel() for p in every.values()) - frozen_count, frozen_count
 
 
 def apply_node_training(compiled: CompiledModel, graph: Graph, base_lr: float) -> NodeTrainingPlan:
@@ -67,7 +53,7 @@ def apply_node_training(compiled: CompiledModel, graph: Graph, base_lr: float) -
     if not wanted:
         params = [p for p in network.parameters() if p.requires_grad]
         return NodeTrainingPlan(params, trainable=sum(p.numel() for p in params))
-    owned = _node_modules(compiled)
+    owned = node_modules(compiled)
     scale_of: dict[int, float] = {}
     plan = NodeTrainingPlan([])
     for node_id, settings in wanted.items():

@@ -18,6 +18,7 @@ from nnstudio.training.data import DATASETS, DataSplits, dataset_problems
 from nnstudio.training.device import device_problem, precision_problem, resolve_device
 from nnstudio.training.factories import LOSSES_FOR_TASK, loss_name
 from nnstudio.training.objective_checks import objective_problems
+from nnstudio.training.recipes.registry import parse_recipe, recipe_problems
 from nnstudio.training.settings import TrainingSettings, parse_settings
 
 METRICS_FOR_TASK = {
@@ -60,14 +61,28 @@ def training_problems(project: Project, data: DataSplits | None = None, base_dir
                          for place, message in dataset_problems(project.dataset, base_dir)]
     problems += settings_problems(settings)
     analysis = analyze(project.graph)
+    recipe, _, _ = parse_recipe(settings.recipe)
+    if not recipe.objective:  # the recipe trains the graph its own way, and its check says what it needs
+        if not analysis.ok:
+            return problems + endpoints(project, analysis)[1]
+        return problems + recipe_problems(project, analysis, data)
     ends, graph_problems = endpoints(project, analysis)
-    problems += graph_problems
+    problems += graph_problems + recipe_problems(project, analysis, data) + noise_problems(project, analysis)
     task = resolve_task(settings, project.dataset, data)
     if ends is not None and has_objective(analysis):
         problems += objective_problems(project, analysis, settings, task, data)
     elif task is not None:
         problems += task_problems(settings, task, ends, data)
     return problems
+
+
+def noise_problems(project: Project, analysis: Analysis) -> list[Diagnostic]:
+    """Field `noise` is drawn by recipes that need it (a GAN's generator input); an objective cannot read it."""
+    structure = analysis.structure
+    return [error("training-graph", f"{project.graph.nodes[n].name}: reads field noise, which only recipes that "
+                  "draw noise (gan) provide; bind it to x or y, or choose such a recipe in training.recipe",
+                  node_id=n) for n in structure.order if structure.specs[n].role in ("input", "target")
+            and structure.params[n].get("field") == "noise"]
 
 
 def has_objective(analysis: Analysis) -> bool:

@@ -24,7 +24,7 @@ from nnstudio.layers.params import (
 )
 
 TASKS = ("auto", "classification", "binary", "regression", "reconstruction")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "adagrad", "lamb")
 LOSSES = ("auto", "cross_entropy", "nll", "bce", "bce_with_logits", "mse", "l1", "huber")
 SCHEDULES = ("constant", "step", "multistep", "exponential", "cosine", "cosine_restarts", "warmup_cosine",
              "one_cycle", "plateau")
@@ -65,19 +65,19 @@ class OptimizerSettings:
     name: str = setting(choice_param("name", "adam", OPTIMIZERS, "The update rule."))
     lr: float = setting(float_param("lr", 1e-3, "Learning rate: the size of each update step."), positive=True)
     weight_decay: float = setting(float_param(
-        "weight_decay", 0.0, "L2 regularisation strength; AdamW decouples it from the gradient.", 0.0))
+        "weight_decay", 0.0, "L2 regularisation strength; AdamW and LAMB decouple it from the gradient.", 0.0))
     momentum: float = setting(float_param("momentum", 0.0, "Share of the previous update kept in the next.",
                                           0.0, 0.999), when=("sgd", "rmsprop"))
     nesterov: bool = setting(bool_param("nesterov", False, "Nesterov look-ahead momentum (needs momentum > 0)."),
                              when=("sgd",))
     beta1: float = setting(float_param("beta1", 0.9, "Decay of the running mean of gradients.", 0.0, 0.999),
-                           when=("adam", "adamw"))
+                           when=("adam", "adamw", "lamb"))
     beta2: float = setting(float_param("beta2", 0.999, "Decay of the running mean of squared gradients.",
-                                       0.0, 0.99999), when=("adam", "adamw"))
+                                       0.0, 0.99999), when=("adam", "adamw", "lamb"))
     alpha: float = setting(float_param("alpha", 0.99, "Decay of the running mean of squared gradients.",
                                        0.0, 0.99999), when=("rmsprop",))
     eps: float = setting(float_param("eps", 1e-8, "Added to denominators for numerical stability."),
-                         positive=True, when=("adam", "adamw", "rmsprop", "adagrad"))
+                         positive=True, when=("adam", "adamw", "rmsprop", "adagrad", "lamb"))
     amsgrad: bool = setting(bool_param("amsgrad", False, "Keep the maximum of past squared-gradient means."),
                             when=("adam", "adamw"))
 
@@ -177,6 +177,9 @@ class TrainingSettings:
     regularization: RegularizationSettings = section(RegularizationSettings)
     early_stopping: EarlyStoppingSettings = section(EarlyStoppingSettings)
     instrumentation: InstrumentationSettings = section(InstrumentationSettings)
+    # Which training recipe runs, and its params: {"name": "gan", "params": {...}}. Each recipe declares its own
+    # params, so nnstudio.training.recipes parses this section; here it is only kept.
+    recipe: Any = field(default=None, metadata={"raw": True})
 
     def to_dict(self) -> dict[str, Any]:
         return _to_dict(self)
@@ -215,6 +218,8 @@ def _parse(cls: type, data: Any, where: str, problems: list[Problem]) -> Any:
         known.add(f.name)
         if "section" in f.metadata:
             values[f.name] = _parse(f.metadata["section"], data.get(f.name), f"{where}.{f.name}", problems)
+        elif f.metadata.get("raw"):
+            values[f.name] = data.get(f.name)
         elif f.name in data:
             value = _coerce(f.metadata, data[f.name], f"{where}.{f.name}", problems)
             if value is not MISSING:
@@ -252,6 +257,8 @@ def _to_dict(obj: Any) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for f in fields(obj):
         value = getattr(obj, f.name)
+        if f.metadata.get("raw") and value is None:
+            continue
         result[f.name] = _to_dict(value) if "section" in f.metadata else (
             list(value) if isinstance(value, list) else value)
     return result

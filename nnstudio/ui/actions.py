@@ -49,6 +49,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Save the project", "save", toolbar=True, separator=True),
     ActionSpec("file.save_as", "Save &As…", Key.SaveAs, lambda w: w.files.save_as(), "&File",
                "Save the project under a new name"),
+    ActionSpec("file.load_weights", "Load &Weights…", None, lambda w: w.weights.choose_file(), "&File",
+               "Start training from weights in a file (.safetensors, a torch file, an exported bundle .zip), "
+               "matched to the graph by node name and shape", separator=True),
+    ActionSpec("file.load_weights_folder", "Load Weights from &Folder…", None, lambda w: w.weights.choose_folder(),
+               "&File", "Start training from a checkpoint folder, a run folder (its best checkpoint) or an "
+               "exported folder"),
+    ActionSpec("file.clear_weights", "Clear Loaded Weights", None, lambda w: w.weights.clear(), "&File",
+               "Train from a fresh initialisation again"),
     ActionSpec("file.export", "&Export Model…", "Ctrl+E", lambda w: w.training.export_model(), "&File",
                "Export the model (TorchScript, ONNX, safetensors, a Python project…), checked against the app's",
                separator=True),

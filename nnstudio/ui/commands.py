@@ -10,23 +10,28 @@ order of the generated code) and not merely the same set.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QUndoCommand
 
 from nnstudio.model import Edge, Endpoint, Graph, GraphError, Node, is_valid_name, new_id
+from nnstudio.model.graph import NodeTraining
 
 if TYPE_CHECKING:
     from nnstudio.ui.document import Document
 
 Point = tuple[float, float]
 SET_PARAM_ID = 4101  # QUndoCommand.id() of SetParamCommand, for merging
+SET_TRAINING_ID = 4102  # QUndoCommand.id() of SetNodeTrainingCommand
 
 
 def copy_node(node: Node) -> Node:
     """A deep copy, so params lists are never shared between the document and a command."""
-    return Node(node.id, node.type, node.name, copy.deepcopy(node.params), tuple(node.position), node.init)
+    return Node(node.id, node.type, node.name, copy.deepcopy(node.params), tuple(node.position), node.init,
+                node.training)  # NodeTraining is a frozen dataclass: sharing it is safe
 
 
 def _plural(count: int, word: str) -> str:
@@ -204,6 +209,47 @@ class SetNodeInitCommand(DocumentCommand):
         self.graph.set_node_init(self.node_id, self.old)
 
 
+class SetNodeTrainingCommand(DocumentCommand):
+    """Freeze or unfreeze a node, or change its learning-rate scale.
+
+    Like a param, consecutive changes of one node's learning-rate scale (a spin-box drag) merge into one
+    step; a change of `frozen` or `update_stats` is always a step of its own, as a checkbox click is."""
+
+    def __init__(self, doc: Document, node_id: str, training: NodeTraining) -> None:
+        node = doc.graph.node(node_id)
+        self.node_id, self.old, self.new = node_id, node.training, training
+        super().__init__(doc, _training_text(node.name, node.training, training))
+
+    def id(self) -> int:
+        return SET_TRAINING_ID
+
+    def _scale_only(self) -> bool:
+        return (self.old.frozen, self.old.update_stats) == (self.new.frozen, self.new.update_stats)
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if (not isinstance(other, SetNodeTrainingCommand) or other.node_id != self.node_id
+                or not (self._scale_only() and other._scale_only())):
+            return False
+        self.new = other.new
+        if self.new == self.old:
+            self.setObsolete(True)  # dragged back to where it started: nothing to undo
+        return True
+
+    def redo(self) -> None:
+        self.graph.set_node_training(self.node_id, self.new)
+
+    def undo(self) -> None:
+        self.graph.set_node_training(self.node_id, self.old)
+
+
+def _training_text(name: str, old: NodeTraining, new: NodeTraining) -> str:
+    if new.frozen != old.frozen:
+        return f"{'Freeze' if new.frozen else 'Unfreeze'} {name}"
+    if new.update_stats != old.update_stats:
+        return f"{'Update' if new.update_stats else 'Fix'} {name}'s batch-norm statistics"
+    return f"Set {name}'s learning-rate scale"
+
+
 class SetSectionCommand(DocumentCommand):
     """Replace a project settings section (metadata, init, dataset, training) wholesale."""
 
@@ -220,6 +266,14 @@ class SetSectionCommand(DocumentCommand):
 
     def undo(self) -> None:
         self.doc.project.set_section(self.section, copy.deepcopy(self.old))
+
+
+class SetInitWeightsCommand(SetSectionCommand):
+    """Start training from a weights source (`project.init.weights`), or from a fresh initialisation (None)."""
+
+    def __init__(self, doc: Document, weights: str | None) -> None:
+        super().__init__(doc, "init", dataclasses.replace(doc.project.init, weights=weights))
+        self.setText(f"Load weights from {PurePath(weights).name or weights}" if weights else "Clear loaded weights")
 
 
 # --- edges -----------------------------------------------------------------------------------

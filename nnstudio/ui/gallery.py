@@ -48,7 +48,8 @@ class ExamplesGallery(QDialog):
         item = QListWidgetItem()
         item.setData(NAME_ROLE, name)
         item.setToolTip(description)
-        label = QLabel(f"<b>{html.escape(title)}</b><br><span style='color:gray'>{html.escape(description)}</span>")
+        label = QLabel(f"<b>{html.escape(title, quote=False)}</b><br><span style='color:gray'>"
+                       f"{html.escape(description, quote=False)}</span>")
         label.setContentsMargins(8, 4, 8, 4)
         label.setWordWrap(True)
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)

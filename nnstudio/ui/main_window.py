@@ -21,6 +21,7 @@ from nnstudio.ui.gallery import ExamplesGallery
 from nnstudio.ui.inspector import Inspector
 from nnstudio.ui.palette import Palette
 from nnstudio.ui.training import install_training
+from nnstudio.ui.weights_dialog import WeightsController
 
 DEFAULT_SIZE = (1400, 900)
 
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
         self.preview = ModelPreview(parent=self)
         self.docks = self._create_docks()
         self.files = FileController(self, self, document.registry, self.settings, recovery_folder)
+        self.weights = WeightsController(self)
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.actions_by_id = create_actions(self)
@@ -76,9 +78,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(docks["problems"], docks["summary"])
         self.tabifyDockWidget(docks["summary"], docks["code"])
         docks["problems"].raise_()
+        return docks
+
+    def _default_dock_sizes(self) -> None:
+        """Asked for once the window has its size: earlier, Qt scales the widths down with the small window."""
+        docks = self.docks
         self.resizeDocks([docks["palette"], docks["inspector"]], [230, 320], Qt.Orientation.Horizontal)
         self.resizeDocks([docks["problems"]], [180], Qt.Orientation.Vertical)
-        return docks
 
     def _create_toolbar(self, view_menu: QMenu) -> None:
         toolbar = QToolBar("Toolbar", self)
@@ -99,6 +105,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.view.selection_changed.connect(self.inspector.show_nodes)
+        self.view.read_only_changed.connect(self.inspector.set_read_only)
         self.view.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.palette.activated.connect(self.view.add_node_at_center)
         for panel in (self.problems, self.summary):
@@ -222,6 +229,7 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.files.closed()
         self.preview.shutdown()
+        self.weights.shutdown()
         self.inspector.dispose()
         event.accept()
 
@@ -234,8 +242,8 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
         state = self.settings.value("window/state")
-        if state is not None:
-            self.restoreState(state)
+        if state is None or not self.restoreState(state):
+            self._default_dock_sizes()
 
 
 def _plural(count: int, word: str) -> str:

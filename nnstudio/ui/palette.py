@@ -13,13 +13,15 @@ from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWi
 from nnstudio.layers.registry import Registry
 from nnstudio.layers.spec import LayerSpec
 from nnstudio.ui.editor import PALETTE_MIME
-from nnstudio.ui.editor.style import category_colour
+from nnstudio.ui.editor.style import header_colour
 
 TYPE_ROLE = Qt.ItemDataRole.UserRole + 1
 SEARCH_ROLE = Qt.ItemDataRole.UserRole + 2
+PALETTE_WIDTH = 230  # wide enough for titles such as "Negative log-likelihood" beside their icons
+
 
 def glyph_icon(spec: LayerSpec, size: int = 20, scale: float = 2.0) -> QIcon:
-    """The spec's glyph drawn white on a rounded square in its category colour (as on the canvas)."""
+    """The spec's glyph drawn white on a rounded square in its header colour (as on the canvas)."""
     pixmap = QPixmap(int(size * scale), int(size * scale))
     pixmap.setDevicePixelRatio(scale)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -27,7 +29,7 @@ def glyph_icon(spec: LayerSpec, size: int = 20, scale: float = 2.0) -> QIcon:
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(category_colour(spec.category))
+    painter.setBrush(header_colour(spec))
     rect = QRectF(0.5, 0.5, size - 1, size - 1)
     painter.drawRoundedRect(rect, size * 0.22, size * 0.22)
     font = QFont()
@@ -112,6 +114,10 @@ class Palette(QWidget):
                 item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                               | Qt.ItemFlag.ItemIsDragEnabled)
         self.tree.expandAll()
+
+    def sizeHint(self) -> QSize:
+        """The dock's first width (before the user resizes it): room for the longer layer titles."""
+        return QSize(PALETTE_WIDTH, super().sizeHint().height())
 
     def filter(self, text: str) -> None:
         """Show the layers whose type, title or summary contain every word typed."""

@@ -37,14 +37,14 @@ def test_example_loads_validates_compiles_and_runs(name: str) -> None:
     analysis = analyze(project.graph)
     assert analysis.diagnostics == [], [str(d) for d in analysis.diagnostics]
     compiled = build_module(project)
-    (output_node,) = compiled.output_nodes
-    expected = analysis.shapes.of(output_node, "")
+    expected = [analysis.shapes.of(node, "") for node in compiled.output_nodes]
     for training in (True, False):
         compiled.module.train(training)
         with torch.no_grad():
             result = compiled.module(*example_inputs(compiled, batch=4))
-        assert tuple(result.shape) == (4, *expected.shape)
-        assert torch.isfinite(result).all()
+        results = result if isinstance(result, tuple) else (result,)  # a tuple when there are several Outputs
+        assert [tuple(r.shape) for r in results] == [(4, *e.shape) for e in expected]
+        assert all(torch.isfinite(r).all() for r in results)
 
 
 @pytest.mark.parametrize("name", list(EXAMPLES))
@@ -62,7 +62,9 @@ def test_example_layout_is_tidy(name: str) -> None:
 def test_examples_span_the_catalogue() -> None:
     used = {node.type for name in EXAMPLES for node in load(example_path(name)).graph.nodes.values()}
     for layer_type in ("Conv2d", "MaxPool2d", "BatchNorm2d", "Add", "GlobalAvgPool", "Dropout", "LSTM",
-                       "Embedding", "PositionalEncoding", "TransformerEncoderLayer"):
+                       "Embedding", "PositionalEncoding", "TransformerEncoderLayer", "Target", "GaussianSample",
+                       "GaussianNoise", "Split", "ClassMap", "CrossEntropyLoss", "BCELoss", "MSELoss",
+                       "GaussianKLLoss", "DistillationLoss", "ActivityL1Loss"):
         assert layer_type in used
 
 

@@ -88,6 +88,14 @@ SAMPLES: dict[str, Ports] = {
     "GaussianKLLoss": {"mu": f(6), "logvar": f(6)},
     "DistillationLoss": {"student": f(VOCAB), "teacher": f(VOCAB)},
     "ActivityL1Loss": {"in": f(8)},
+    "RBF": {"in": f(4)},
+    "PrimaryCapsules": {"in": f(3, 9, 9)},
+    "RoutingCapsules": {"in": f(12, 8)},
+    "Squash": {"in": f(5, 4)},
+    "CapsuleLength": {"in": f(VOCAB, 16)},
+    "MarginLoss": {"input": f(VOCAB), "target": i()},
+    "NeuralODE": {"in": f(4)},
+    "SOM": {"in": f(4)},
 }
 
 # Non-default params that exercise the other branches of the shape rules.
@@ -147,6 +155,21 @@ VARIANTS: list[tuple[str, dict[str, Any], Ports]] = [
     ("HuberLoss", {"delta": 0.5}, {"input": f(5), "target": f(5)}),
     ("DistillationLoss", {"temperature": 2.0}, {"student": f(VOCAB), "teacher": f(VOCAB)}),
     ("ActivityL1Loss", {"reduction": "sum"}, {"in": f(2, 4)}),
+    ("RBF", {"centres": 5, "width": 0.5, "learn_widths": False, "centre_init": "kmeans"}, {"in": f(3, 2)}),
+    ("PrimaryCapsules", {"capsules": 4, "capsule_dim": 6, "kernel_size": 5, "stride": 2, "padding": 1},
+     {"in": f(2, 11, 10)}),
+    ("RoutingCapsules", {"capsules": 3, "capsule_dim": 5, "iterations": 1}, {"in": f(7, 4)}),
+    ("Squash", {"dim": 0}, {"in": f(5, 4)}),
+    ("CapsuleLength", {}, {"in": f(2, 3, 4)}),
+    ("MarginLoss", {"weight": 0.5, "m_plus": 0.95, "m_minus": 0.05, "down_weight": 1.0},
+     {"input": f(4, VOCAB), "target": i(4)}),
+    ("NeuralODE", {"hidden": 8, "layers": 1, "activation": "softplus", "time_input": False, "solver": "rk4",
+                   "steps": 4, "time": 0.5}, {"in": f(2, 3)}),
+    ("NeuralODE", {"solver": "euler", "steps": 3, "adjoint": True}, {"in": f(5)}),
+    ("NeuralODE", {"rtol": 1e-5, "atol": 1e-6, "adjoint": True, "activation": "relu"}, {"in": f(3)}),
+    ("SOM", {"height": 3, "width": 5, "topology": "hexagonal", "prototype_init": "pca", "output": "bmu"},
+     {"in": f(2, 6)}),
+    ("SOM", {"height": 1, "width": 2, "prototype_init": "sample"}, {"in": f(3, 4)}),
 ]
 
 

@@ -22,7 +22,7 @@ from torch.utils.data import DistributedSampler
 
 from nnstudio.cli.main import main
 from nnstudio.compile.weights import read_state_dict
-from nnstudio.io.project_file import load
+from nnstudio.io.project_file import load, save
 from nnstudio.training import Event, Status, Trainer, load_checkpoint, prepare
 from nnstudio.training.distributed import (
     ENV_VARS,
@@ -35,7 +35,16 @@ from nnstudio.training.distributed import (
     session,
     shard_order,
 )
-from tests.training.distributed_helpers import ROOT, SGD, finish, reference_run, torchrun, write_project
+from nnstudio.training.objective import field_args
+from tests.training.distributed_helpers import (
+    ROOT,
+    SGD,
+    finish,
+    objective_project,
+    reference_run,
+    torchrun,
+    write_project,
+)
 from tests.training.helpers import blobs, make_job
 
 
@@ -121,6 +130,29 @@ def test_a_stop_is_agreed_at_a_check_and_the_run_resumes_bit_for_bit(one_rank, t
         assert torch.equal(value, second.module.state_dict()[key]), key
 
 
+def test_a_multi_loss_run_stops_and_resumes_bit_for_bit_with_its_term_sums(one_rank, tmp_path):
+    """The loss sum is the vector [total, term …]: rank states keep it as a list and a resume restores it."""
+    training = {"epochs": 2, "schedule": {"name": "cosine"}}
+    whole = DistributedTrainer(prepare(objective_project(training)), one_rank, tmp_path / "whole")
+    assert whole.run().status is Status.FINISHED
+
+    first = DistributedTrainer(prepare(objective_project(training)), one_rank, tmp_path / "split")
+    first.on(Event.STEP, lambda info: first.request_stop() if info.step == 3 else None)
+    assert first.run().status is Status.STOPPED
+    checkpoint = load_checkpoint(tmp_path / "split" / "checkpoints" / "last")
+    ranks = torch.load(checkpoint.path / RANKS_FILE, weights_only=True)["ranks"]
+    assert len(ranks[0]["loss_sum"]) == 4 and ranks[0]["loss_sum"][0] > 0  # total, ce, distill, sparse
+
+    second = DistributedTrainer(prepare(objective_project(training)), one_rank, tmp_path / "split")
+    second.restore(checkpoint)
+    assert second.state.loss_sum.tolist() == pytest.approx(ranks[0]["loss_sum"], rel=0, abs=0)
+    assert second.run().status is Status.FINISHED
+    for key, value in whole.module.state_dict().items():
+        assert torch.equal(value, second.module.state_dict()[key]), key
+    assert [r["train_loss_distill"] for r in second.history.records("epoch")] == \
+        [r["train_loss_distill"] for r in whole.history.records("epoch")]
+
+
 # --- two processes under torchrun -------------------------------------------------------------------
 @pytest.mark.slow
 def test_two_processes_match_one_on_the_global_batch_and_resume_on_one(tmp_path, capsys):
@@ -165,6 +197,53 @@ def test_two_processes_match_one_on_the_global_batch_and_resume_on_one(tmp_path,
     resumed = load_checkpoint(tmp_path / "one" / "checkpoints" / "last")
     assert resumed.step == checkpoint.step * 4 // 3
     assert [r["epoch"] for r in resumed.history.records("epoch")] == [1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_a_multi_loss_graph_trains_on_two_processes_like_one_on_the_global_batch(tmp_path):
+    """ce + 0.5·distill + 0.01·sparse: the term curves are means over both ranks, validation is scored by the
+    objective, and the teacher that no gradient reaches (DDP's unused parameters) stays as initialised."""
+    project = objective_project()
+    path, run, metrics = tmp_path / "distilled.nnstudio", tmp_path / "run", tmp_path / "m.jsonl"
+    save(project, path)
+    code, out, err = finish(torchrun(["-m", "nnstudio", "train", str(path), "--distributed", "--out", str(run),
+                                      "--metrics", str(metrics)], tmp_path))
+    assert code == 0, err
+    assert out.count("finished after 3 epoch(s)") == 1
+    job = prepare(load(path), tmp_path)
+    reference = reference_run(job, world=2, epochs=3, lr=SGD["lr"], momentum=SGD["momentum"])
+
+    saved = read_state_dict(run / "checkpoints" / "last")
+    assert saved.keys() == reference.state.keys()  # the whole network, teacher included, without "module."
+    for key, value in reference.state.items():
+        torch.testing.assert_close(saved[key], value, rtol=0, atol=1e-5, msg=key)
+    assert torch.equal(saved["teacher.weight"], job.compiled.network.state_dict()["teacher.weight"])
+
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]
+    steps = [r for r in records if r["kind"] == "step"]
+    assert [r["step"] for r in steps] == list(range(2, len(reference.step_losses) + 1, 2))
+    names = job.compiled.plan.term_names
+    for record in steps:  # the global batch's total and terms, averaged over both ranks
+        assert record["loss"] == pytest.approx(reference.step_losses[record["step"] - 1], rel=1e-4)
+        assert [record["terms"][n] for n in names] == pytest.approx(reference.step_terms[record["step"] - 1],
+                                                                    rel=1e-4)
+    epochs = [r for r in records if r["kind"] == "epoch"]
+    assert [r["train_loss"] for r in epochs] == pytest.approx(reference.epoch_losses, rel=1e-4)
+    for record, means in zip(epochs, reference.epoch_terms):
+        assert [record[f"train_loss_{n}"] for n in names] == pytest.approx(means, rel=1e-4)
+    val = job.data.val
+    with torch.no_grad():
+        reference.network.eval()
+        total, terms, predictions, _ = reference.network(*field_args(job.compiled.plan, val.x, val.y))
+    assert epochs[-1]["val_loss"] == pytest.approx(float(total), rel=1e-4)
+    assert [epochs[-1][f"val_loss_{n}"] for n in names] == pytest.approx([float(t) for t in terms], rel=1e-4)
+    assert epochs[-1]["val_accuracy"] == pytest.approx(float((predictions[0].argmax(-1) == val.y).float().mean()))
+
+    trainer = Trainer(prepare(load(path), tmp_path))  # the 2-process checkpoint resumes on ONE process
+    trainer.restore(load_checkpoint(run / "checkpoints" / "last"))
+    assert trainer.state.loss_sum.shape == (1 + len(names),)
+    for key, value in trainer.module.state_dict().items():
+        assert torch.equal(value, saved[key]), key
 
 
 @pytest.mark.slow

@@ -61,7 +61,7 @@ def test_every_value_survives_a_round_trip():
 def test_every_field_is_declared_by_a_param_spec_named_like_it():
     for section in SECTIONS:
         for f in fields(section):
-            if "section" in f.metadata:
+            if "section" in f.metadata or f.metadata.get("raw"):  # raw: parsed by its owner (training.recipe)
                 continue
             spec = f.metadata["spec"]
             assert isinstance(spec, ParamSpec) and spec.name == f.name and spec.doc

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 
 from nnstudio.compile import CompiledModel, CompileError, build_module
-from nnstudio.compile.weights import WeightsError
+from nnstudio.compile.weights import WeightsError, check_weights, read_state_dict
 from nnstudio.io.export.errors import ExportError
 from nnstudio.io.export.nodes import fx_owners
 from nnstudio.io.export.parity import (
@@ -20,10 +20,11 @@ from nnstudio.io.export.parity import (
     make_inputs,
     reference_outputs,
 )
-from nnstudio.io.importing.weights import PROJECT_FILE, Checkpoint, apply_weights, open_checkpoint
+from nnstudio.io.importing.weights import PROJECT_FILE, Checkpoint, open_checkpoint
 from nnstudio.io.project_file import dumps, load, loads
 from nnstudio.io.reader import ProjectFileError
 from nnstudio.model.project import Project
+from nnstudio.training.recipes.registry import export_model as recipe_export_model
 
 
 @dataclass
@@ -67,12 +68,13 @@ def prepare(project: Project, checkpoint: str | os.PathLike[str] | None,
     else:
         try:
             opened = open_checkpoint(checkpoint)
-            apply_weights(compiled, checkpoint, strict=True)
+            load_trained_weights(compiled, opened)
         except WeightsError as exc:
             raise ExportError(str(exc), bad_input=True) from None
         messages.append(f"weights from {opened.weights}")
         project, notes = _with_run_settings(project, opened)
         messages.extend(notes)
+    compiled = recipe_export_model(compiled, project)  # the recipe's inference part: a GAN's generator
     compiled.module.eval()
     held_out = _held_out(compiled, batch)
     with torch.no_grad():
@@ -80,6 +82,25 @@ def prepare(project: Project, checkpoint: str | os.PathLike[str] | None,
     example = make_inputs(compiled, TRACE_BATCH, HELD_OUT_SEED + 1)
     return Job(project, compiled, opened, example, held_out, expected, fx_owners(compiled, project.graph),
                base_dir, messages)
+
+
+def load_trained_weights(compiled: CompiledModel, checkpoint: Checkpoint) -> None:
+    """Load a checkpoint strictly into `compiled.network`, the whole trained graph.
+
+    A training checkpoint of a graph with loss nodes also holds the parts only the losses use (a distillation
+    teacher), so it fits the network, not the inference model. A file holding exactly the inference model's
+    tensors (an earlier export's model.safetensors) is accepted as well. Anything else raises WeightsError
+    listing what differs from the network.
+    """
+    state = read_state_dict(checkpoint.weights)
+    report = check_weights(compiled.network, state)
+    target = compiled.network
+    if not report.ok and compiled.objective is not None and check_weights(compiled.module, state).ok:
+        target = compiled.module
+    elif not report.ok:
+        raise WeightsError(f"{checkpoint.path}: the weights do not match the graph: {report.describe()}")
+    with torch.no_grad():
+        target.load_state_dict(state, strict=True)
 
 
 def _graph_signature(project: Project) -> set[tuple]:

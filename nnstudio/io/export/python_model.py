@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from nnstudio.compile import CompiledModel
 from nnstudio.io.export.errors import ExportError
 from nnstudio.io.export.formats import nnstudio_version
 from nnstudio.io.export.job import Job
@@ -27,6 +28,7 @@ from nnstudio.io.export.source_copy import (
     resolve_global,
 )
 from nnstudio.layers.spec import Construct
+from nnstudio.model.graph import Graph
 
 BASE_IMPORTS = ["import torch", "from torch import nn"]
 _RESERVED = {"nn", "torch", "Model", "Path"}
@@ -75,30 +77,49 @@ def constructor(construct: Construct, copied: CopiedSource, where: str) -> str:
 
 def render_model(job: Job) -> tuple[str, str]:
     """(source of model.py, class name)."""
-    compiled, graph = job.compiled, job.project.graph
+    compiled = job.compiled
     module = compiled.module
-    children = dict(module.named_children())
-    if set(children) != set(compiled.constructs):
-        raise ExportError("python export: the compiled model has submodules that no layer declared: "
-                          + ", ".join(sorted(set(children) ^ set(compiled.constructs))))
-    owner = {attr: graph.nodes[node_id].name for node_id, attrs in compiled.modules_of.items() for attr in attrs}
-    internal = [c.resolve() for c in compiled.constructs.values() if is_internal(c.resolve())]
-    try:
-        copied = copy_sources(list(dict.fromkeys(internal)))
-    except SourceCopyError as exc:
-        names = [owner.get(a, a) for a, c in compiled.constructs.items() if is_internal(c.resolve())]
-        raise ExportError(f"python export: cannot copy the code of node {names[0]!r}: {exc}",
-                          node=names[0] if names else None) from None
-    inits = [f"        self.{attr} = {constructor(c, copied, owner.get(attr, attr))}"
-             for attr, c in compiled.constructs.items()]
-    forward = _forward_source(module, copied)
+    constructs = module_constructs(compiled, module)
+    owner = attribute_owners(compiled, job.project.graph)
+    copied = copy_internal(constructs, owner)
+    inits = [f"        self.{attr} = {constructor(c, copied, owner.get(attr, attr))}" for attr, c in constructs.items()]
+    forward = forward_source(module, copied)
     cls = class_name(job.project.metadata.name)
     text = _assemble(job, cls, copied, inits, forward)
-    _check_standalone(text)
+    check_standalone(text)
     return text, cls
 
 
-def _forward_source(module: torch.fx.GraphModule, copied: CopiedSource) -> str:
+def module_constructs(compiled: CompiledModel, module: torch.nn.Module) -> dict[str, Construct]:
+    """The constructor of each submodule of `module`, in its attribute order.
+
+    The inference model holds only part of what the compiler built when the graph has loss nodes (losses,
+    Target transforms and a teacher live in the objective alone), so its children pick their constructors."""
+    children = [name for name, _ in module.named_children()]
+    unknown = [name for name in children if name not in compiled.constructs]
+    if unknown:
+        raise ExportError("python export: the compiled model has submodules that no layer declared: "
+                          + ", ".join(sorted(unknown)))
+    return {name: compiled.constructs[name] for name in children}
+
+
+def attribute_owners(compiled: CompiledModel, graph: Graph) -> dict[str, str]:
+    """Submodule attribute -> the name of the graph node it was built for (for messages)."""
+    return {attr: graph.nodes[node_id].name for node_id, attrs in compiled.modules_of.items() for attr in attrs}
+
+
+def copy_internal(constructs: dict[str, Construct], owner: dict[str, str]) -> CopiedSource:
+    """The source of every nnstudio class among `constructs` (and what they use), for standalone code."""
+    internal = [c.resolve() for c in constructs.values() if is_internal(c.resolve())]
+    try:
+        return copy_sources(list(dict.fromkeys(internal)))
+    except SourceCopyError as exc:
+        names = [owner.get(a, a) for a, c in constructs.items() if is_internal(c.resolve())]
+        raise ExportError(f"python export: cannot copy the code of node {names[0]!r}: {exc}",
+                          node=names[0] if names else None) from None
+
+
+def forward_source(module: torch.fx.GraphModule, copied: CopiedSource) -> str:
     code = module.graph.python_code("self")
     lines = (_FREED.sub("", line.rstrip()) for line in code.src.strip("\n").splitlines())
     source = "\n".join(lines).strip("\n")
@@ -179,11 +200,11 @@ def _assemble(job: Job, cls: str, copied: CopiedSource, inits: list[str], forwar
     return "\n\n\n".join(p for p in parts if p.strip()) + "\n"
 
 
-def _check_standalone(text: str) -> None:
+def check_standalone(text: str, file: str = "model.py") -> None:
     """A guard on this generator: the file must parse and must not import nnstudio."""
     tree = ast.parse(text)
     for node in ast.walk(tree):
         modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
             [node.module or ""] if isinstance(node, ast.ImportFrom) else []
         if any(m.split(".")[0] == "nnstudio" for m in modules):
-            raise ExportError("python export: the generated model.py would import nnstudio")
+            raise ExportError(f"python export: the generated {file} would import nnstudio")

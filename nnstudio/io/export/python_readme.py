@@ -7,6 +7,7 @@ import torch
 from nnstudio.io.export.formats import nnstudio_version
 from nnstudio.io.export.job import Job
 from nnstudio.io.export.weights_format import tensor_types
+from nnstudio.training.objective import describe_objective
 
 
 def _signature(job: Job, node_ids: list[str]) -> str:
@@ -31,11 +32,21 @@ def render_readme(job: Job, cls: str, has_training: bool) -> str:
         f"| `model.pt` | The weights, a state dict for `torch.load(..., weights_only=True)`: {weights}. |",
         "| `project.nnstudio` | The project the model came from, to open it in nnstudio again. |",
     ]
+    plan = job.compiled.plan
     if has_training:
+        trains = "the model" if plan is None else f"the graph's objective, {describe_objective(plan)} (`Objective`)"
         lines += [
-            "| `train.py` | Trains the model from `initial.pt` with the run's data and settings. |",
+            f"| `train.py` | Trains {trains} from `initial.pt` with the run's data and settings. |",
             "| `data.npz` | The train / validation / test splits as nnstudio prepared them (NumPy arrays). |",
             "| `initial.pt` | The weights nnstudio initialised before training, so training starts alike. |",
+        ]
+    if plan is not None:
+        lines += [
+            "",
+            "The graph declares its own objective with loss nodes. `model.py` and `model.pt` hold the inference "
+            "model alone (its Inputs to its Outputs); the losses, the Targets and anything only they use (such as "
+            "a distillation teacher) are not part of it" + (": `train.py`'s `Objective` adds them around the "
+            "model's layers to train it." if has_training else "."),
         ]
     lines += [
         "",

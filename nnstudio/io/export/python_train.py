@@ -2,7 +2,8 @@
 
 The optimizer and loss lines are read off the very objects nnstudio's training factories build,
 so they carry the same arguments; helpers the engine defines (a loss wrapper, a schedule factor)
-are copied into the script by source.
+are copied into the script by source. A graph with loss nodes gets an Objective class instead of a
+loss (python_objective), and frozen nodes or per-node learning rates get the code that applies them.
 """
 
 from __future__ import annotations
@@ -17,14 +18,23 @@ import numpy as np
 import torch
 from torch import nn
 
-from nnstudio.compile import build_module
 from nnstudio.io.export.job import Job
-from nnstudio.io.export.python_model import literal
+from nnstudio.io.export.objective_template import OBJECTIVE, OBJECTIVE_SETTINGS
+from nnstudio.io.export.python_model import check_standalone, import_block, literal
 from nnstudio.io.export.source_copy import CopiedSource, copy_sources, is_internal
-from nnstudio.io.export.train_template import TRAIN_PY
-
-_TEMPLATE_IMPORTS = {"import argparse", "import math", "import sys", "import numpy as np", "import torch",
-                     "from torch import nn", "from pathlib import Path"}
+from nnstudio.io.export.train_template import (
+    COMMON,
+    COMMON_SETTINGS,
+    HEAD,
+    IMPORTS,
+    MAIN,
+    MAKERS,
+    NODE_TRAINING,
+    NODE_TRAINING_SETTINGS,
+    PLAIN,
+    PLAIN_LOSS,
+    PLAIN_SETTINGS,
+)
 
 
 def write_training(job: Job, target: Path) -> tuple[bool, list[str]]:
@@ -35,29 +45,45 @@ def write_training(job: Job, target: Path) -> tuple[bool, list[str]]:
         training = prepare(job.project, job.base_dir)
     except TrainingInputError as exc:
         return False, [f"train.py was not written: the project cannot be trained as it is ({exc})"]
+    from nnstudio.training.recipes import RECIPES
+
+    recipe = RECIPES[training.recipe]
+    if not recipe.objective:  # a map learnt by competition, say: no loss and optimizer for train.py to print
+        return False, [f"train.py was not written: the {recipe.name} recipe trains without an objective, which "
+                       "train.py does not reproduce; retrain with nnstudio train"]
     splits = training.data.splits()
     arrays = {f"{kind}_{name}": getattr(split, kind).detach().cpu().numpy()
               for name, split in splits.items() for kind in ("x", "y")}
     np.savez(target / "data.npz", **arrays)
-    initial = build_module(job.project).module.state_dict()
+    # Where the app's run starts: initialised, then init.weights loaded over it; the whole network, so an
+    # objective's teacher starts alike too.
+    initial = training.compiled.network.state_dict()
     torch.save({k: v.detach().cpu().contiguous() for k, v in initial.items()}, target / "initial.pt")
-    (target / "train.py").write_text(render_train(job.project.metadata.name, training), encoding="utf-8")
+    text = render_train(job.project.metadata.name, training)
+    check_standalone(text, "train.py")
+    (target / "train.py").write_text(text, encoding="utf-8")
     sizes = ", ".join(f"{name} {len(split)}" for name, split in splits.items())
-    return True, [f"train.py with the dataset's splits in data.npz ({sizes} samples)"]
+    notes = [f"train.py with the dataset's splits in data.npz ({sizes} samples)"]
+    if training.compiled.plan is not None:
+        notes.append(f"train.py minimises the graph's objective: {training.loss}")
+    return True, notes
 
 
 def render_train(title: str, training: Any) -> str:
+    """The text of train.py for a prepared TrainingJob."""
+    from nnstudio.io.export.python_objective import objective_values
     from nnstudio.training.factories import decision_threshold, make_loss, make_optimizer
 
     settings, task = training.settings, training.task
     copied = CopiedSource()
     optimizer = make_optimizer([nn.Parameter(torch.zeros(1))], settings.optimizer)
-    output_rank = len(training.ends.output_type.shape)
     has_val = training.data.val is not None
     early = settings.early_stopping
+    nodes = node_training_values(training)
+    objective = training.compiled.plan is not None
+    network = "objective" if objective else "model"
     values = {
         "title": title,
-        "task": _text(task),
         "epochs": settings.epochs,
         "batch_size": settings.batch_size,
         "seed": settings.seed,
@@ -70,16 +96,58 @@ def render_train(title: str, training: Any) -> str:
         "clip_value": settings.regularization.clip_value,
         "early_stopping": (f"({_text(_monitor(early.monitor, has_val))}, {early.patience}, {early.min_delta!r}, "
                            f"{early.restore_best})") if early.enabled else "None",
-        "threshold": decision_threshold(settings.loss, task),
-        "optimizer": optimizer_code(optimizer),
-        "loss": module_code(make_loss(settings.loss, task, output_rank), copied),
+        "network": network,
+        "optimizer": optimizer_code(optimizer, f"param_groups({network})" if nodes else f"{network}.parameters()"),
+        "freeze": f"    freeze_nodes({network})\n" if nodes else "",
+        **nodes,
     }
-    scheduler, per_step, monitor = scheduler_code(settings, optimizer, copied, has_val)
+    scheduler, per_step, monitor = scheduler_code(settings, optimizer, copied, has_val, grouped=bool(nodes))
     values.update(scheduler=scheduler, per_step=per_step, monitor=_text(monitor))
-    imports = [line for line in copied.imports if line not in _TEMPLATE_IMPORTS]
-    helpers = "\n\n\n".join(part for part in ("\n".join(imports + copied.constants), *copied.blocks) if part)
-    values["helpers"] = helpers.rstrip() + "\n\n\n" if helpers else ""
-    return Template(TRAIN_PY).substitute(values)
+    if objective:
+        values.update(objective_values(training, copied))
+    else:
+        values.update(what="the same data splits, initial weights and settings", model_imports="Model",
+                      task=_text(task), threshold=decision_threshold(settings.loss, task),
+                      loss=module_code(make_loss(settings.loss, task, len(training.ends.output_type.shape)), copied))
+    values["imports"] = import_block([*IMPORTS, *copied.imports])
+    parts = ("\n".join(copied.constants), *copied.blocks, values.pop("objective_class", ""))
+    helpers = "\n\n\n".join(part.rstrip() for part in parts if part.strip())
+    values["helpers"] = helpers + "\n\n\n" if helpers else ""
+    return Template(_pieces(objective, bool(nodes))).substitute(values)
+
+
+def _pieces(objective: bool, nodes: bool) -> str:
+    """The template of one train.py: the pieces it needs, in file order."""
+    settings = [HEAD, COMMON_SETTINGS, OBJECTIVE_SETTINGS] if objective else [HEAD, PLAIN_SETTINGS, COMMON_SETTINGS]
+    return "".join([*settings, *([NODE_TRAINING_SETTINGS] if nodes else []), MAKERS,
+                    *([] if objective else [PLAIN_LOSS]), *([NODE_TRAINING] if nodes else []), COMMON,
+                    OBJECTIVE if objective else PLAIN, MAIN])
+
+
+def node_training_values(training: Any) -> dict[str, str]:
+    """FROZEN, FIXED_STATISTICS, LR and LR_SCALES for nodes trained differently; empty when none is.
+
+    They name submodule attributes, which is what the exported classes have; the training code mirrors
+    nnstudio.training.node_training, so the optimizer gets the same parameter groups in the same order."""
+    from nnstudio.training.node_training import customised
+
+    wanted = customised(training.project.graph)
+    if not wanted:
+        return {}
+    modules_of = training.compiled.modules_of
+    frozen = [a for node_id, t in wanted.items() if t.frozen for a in modules_of.get(node_id, [])]
+    fixed = [a for node_id, t in wanted.items() if t.frozen and not t.update_stats for a in modules_of.get(node_id, [])]
+    scales = {a: t.lr_scale for node_id, t in wanted.items() if not t.frozen and t.lr_scale != 1.0
+              for a in modules_of.get(node_id, [])}
+    return {"frozen": strings(frozen), "fixed_statistics": strings(fixed),
+            "lr": repr(training.settings.optimizer.lr),
+            "lr_scales": "{" + ", ".join(f"{_text(a)}: {s!r}" for a, s in scales.items()) + "}"}
+
+
+def strings(values: list[str]) -> str:
+    """A tuple of string constants, in double quotes like the rest of the script."""
+    items = ", ".join(_text(v) for v in values)
+    return f"({items},)" if len(values) == 1 else f"({items})"
 
 
 def _text(value: str | None) -> str:
@@ -101,11 +169,11 @@ def _differs(value: Any, default: Any) -> bool:
         return True
 
 
-def optimizer_code(optimizer: torch.optim.Optimizer) -> str:
+def optimizer_code(optimizer: torch.optim.Optimizer, params: str = "model.parameters()") -> str:
     cls = type(optimizer)
     if getattr(torch.optim, cls.__name__, None) is not cls:
         raise ValueError(f"optimizer {cls.__name__} is not one of torch.optim's")
-    args = ["model.parameters()"]
+    args = [params]
     for name, parameter in inspect.signature(cls.__init__).parameters.items():
         if name in optimizer.defaults and _differs(optimizer.defaults[name], parameter.default):
             args.append(f"{name}={literal(optimizer.defaults[name], 'optimizer')}")
@@ -139,12 +207,12 @@ def module_code(module: nn.Module, copied: CopiedSource) -> str:
     return f"{name}({', '.join(args)})"
 
 
-_LR = "optimizer.param_groups[0][\"lr\"]"
+_LR = "optimizer.defaults[\"lr\"]"  # the base rate; a scaled node's group holds base · scale
 _TOTAL = "max(1, EPOCHS * steps_per_epoch)"
 
 
 def scheduler_code(settings: Any, optimizer: torch.optim.Optimizer, copied: CopiedSource,
-                   has_val: bool) -> tuple[str, bool, str | None]:
+                   has_val: bool, grouped: bool = False) -> tuple[str, bool, str | None]:
     """(body of make_scheduler, per-step?, monitored metric). Mirrors nnstudio.training.schedules."""
     from nnstudio.metrics.scores import higher_is_better
     from nnstudio.training.schedules import PER_STEP, warmup_cosine_factor
@@ -176,7 +244,9 @@ def scheduler_code(settings: Any, optimizer: torch.optim.Optimizer, copied: Copi
     elif s.name == "one_cycle":
         group = optimizer.param_groups[0]
         cycle = "betas" in group or group.get("momentum", 0) > 0
-        code = (f"{sched}.OneCycleLR(optimizer, max_lr={_LR}, total_steps={_TOTAL}, "
+        # with param groups, one peak per group, so a node's learning-rate scale survives the cycle
+        peak = f"[{_LR} * group[\"lr_scale\"] for group in optimizer.param_groups]" if grouped else _LR
+        code = (f"{sched}.OneCycleLR(optimizer, max_lr={peak}, total_steps={_TOTAL}, "
                 f"pct_start={s.pct_start!r}, cycle_momentum={cycle})")
     elif s.name == "plateau":
         monitor = _monitor(s.monitor, has_val)

@@ -35,6 +35,14 @@ class CopiedSource:
         if line not in self.imports:
             self.imports.append(line)
 
+    def merge(self, other: CopiedSource) -> None:
+        """Take in another copy's imports, constants and blocks, each once."""
+        for line in other.imports:
+            self.add_import(line)
+        self.constants.extend(c for c in other.constants if c not in self.constants)
+        self.blocks.extend(b for b in other.blocks if b not in self.blocks)
+        self._done |= other._done
+
 
 def is_internal(obj: Any) -> bool:
     module = getattr(obj, "__module__", None) or ""

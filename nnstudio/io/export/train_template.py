@@ -1,6 +1,16 @@
-"""The text of the exported train.py; python_train fills in the $placeholders."""
+"""The text of the exported train.py, in pieces; python_train picks them and fills in the $placeholders.
 
-TRAIN_PY = '''"""Train $title again outside nnstudio: the same data splits, initial weights and settings.
+Every train.py is HEAD, its settings, COMMON (the helpers every run needs) and MAIN. A graph without loss nodes
+trains `make_loss()(model(x), y)` (PLAIN_SETTINGS, PLAIN); a graph that declares its own objective trains an
+Objective module built around the model (objective_template). NODE_TRAINING joins when nodes are frozen or
+have their own learning rate.
+"""
+
+# What HEAD imports; import lines that copied helpers need join them in the same block.
+IMPORTS = ["import argparse", "import math", "import os", "import sys", "from pathlib import Path",
+           "import numpy as np", "import torch", "import torch.distributed as dist", "from torch import nn"]
+
+HEAD = '''"""Train $title again outside nnstudio: $what.
 
 Needs only torch and numpy. Run it from anywhere:
 
@@ -21,25 +31,17 @@ rank 0 prints and saves. Such a run matches `nnstudio train --distributed` under
 
 from __future__ import annotations
 
-import argparse
-import math
-import os
-import sys
-from pathlib import Path
-
-import numpy as np
-import torch
-import torch.distributed as dist
-from torch import nn
+$imports
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # model.py sits beside this script
 
-from model import Model  # noqa: E402
+from model import $model_imports  # noqa: E402
 
 # The run's settings, from the project's training section.
-TASK = $task
-EPOCHS = $epochs
+'''
+
+COMMON_SETTINGS = '''EPOCHS = $epochs
 BATCH_SIZE = $batch_size
 SEED = $seed
 DEVICE = $device  # "auto": cuda when available, then mps, else cpu
@@ -50,23 +52,67 @@ CLIP = $clip  # gradient clipping: "none", "norm" or "value"
 MAX_NORM = $max_norm
 CLIP_VALUE = $clip_value
 EARLY_STOPPING = $early_stopping  # None, or (monitor, patience, min_delta, restore_best)
-THRESHOLD = $threshold  # a binary output above this counts as the positive class
 SCHEDULE_PER_STEP = $per_step  # advance the learning-rate schedule after every step, else every epoch
 SCHEDULE_MONITOR = $monitor  # the metric a reduce-on-plateau schedule watches
 TORCHRUN = "RANK" in os.environ and "WORLD_SIZE" in os.environ  # torchrun sets these for each process
+'''
 
+PLAIN_SETTINGS = '''TASK = $task
+THRESHOLD = $threshold  # a binary output above this counts as the positive class
+'''
 
-${helpers}def make_optimizer(model: nn.Module) -> torch.optim.Optimizer:
+NODE_TRAINING_SETTINGS = '''
+# Nodes the graph trains differently, by attribute name (the node names): frozen ones get no gradient and
+# stay out of the optimizer, and their batch-norm statistics stay fixed too unless the node updates them.
+FROZEN = $frozen
+FIXED_STATISTICS = $fixed_statistics
+LR = $lr  # the optimizer's learning rate; a node in LR_SCALES learns at LR * its scale
+LR_SCALES = $lr_scales
+'''
+
+MAKERS = '''
+
+${helpers}def make_optimizer($network: nn.Module) -> torch.optim.Optimizer:
     return $optimizer
-
-
-def make_loss() -> nn.Module:
-    return $loss
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, steps_per_epoch: int):
     $scheduler
+'''
 
+PLAIN_LOSS = '''
+
+def make_loss() -> nn.Module:
+    return $loss
+'''
+
+NODE_TRAINING = '''
+
+def keep_eval(module: nn.Module, args) -> None:
+    module.training = False  # a forward pre-hook: this batch-norm layer always uses its running statistics
+
+
+def freeze_nodes(network: nn.Module) -> None:
+    """Turn off the gradients of FROZEN nodes and fix the statistics of FIXED_STATISTICS ones, as nnstudio does."""
+    for name in FROZEN:
+        network.get_submodule(name).requires_grad_(False)
+    for name in FIXED_STATISTICS:
+        for module in network.get_submodule(name).modules():
+            if isinstance(module, nn.modules.batchnorm._BatchNorm):
+                module.register_forward_pre_hook(keep_eval)
+
+
+def param_groups(network: nn.Module) -> list[dict]:
+    """The trainable parameters in one group per learning-rate scale, the unscaled group first."""
+    groups: dict[float, list[nn.Parameter]] = {}
+    for name, parameter in network.named_parameters():
+        if parameter.requires_grad:
+            groups.setdefault(LR_SCALES.get(name.split(".")[0], 1.0), []).append(parameter)
+    ordered = sorted(groups.items(), key=lambda item: item[0] != 1.0)
+    return [{"params": params, "lr": LR * scale, "lr_scale": scale} for scale, params in ordered]
+'''
+
+COMMON = '''
 
 def load_splits() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     with np.load(HERE / "data.npz") as data:
@@ -109,8 +155,26 @@ def shard(count: int, rank: int, world: int, epoch: int) -> torch.Tensor:
     return order[rank:total:world]
 
 
-def penalty(model: nn.Module) -> torch.Tensor:
-    weights = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+def epoch_order(count: int, rank: int, world: int, epoch: int, shuffle: torch.Generator,
+                device: torch.device) -> torch.Tensor:
+    """The order of this epoch's samples on this process: its shard under torchrun, else what
+    DataLoader(shuffle=True, generator=shuffle) draws: a base seed, this epoch's order, and the spare order
+    its sampler makes (and throws away) when it runs dry."""
+    if TORCHRUN:
+        return shard(count, rank, world, epoch).to(device)
+    torch.empty((), dtype=torch.int64).random_(generator=shuffle)
+    order = torch.randperm(count, generator=shuffle).to(device)
+    torch.randperm(count, generator=shuffle)
+    return order
+
+
+def autocast(device: torch.device):
+    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PRECISION)
+    return torch.autocast(device.type, dtype=low or torch.float32, enabled=low is not None)
+
+
+def penalty(network: nn.Module) -> torch.Tensor:
+    weights = [p for p in network.parameters() if p.requires_grad and p.dim() >= 2]
     total = torch.zeros((), device=weights[0].device)
     if L1 > 0:
         total = total + L1 * sum(w.abs().sum() for w in weights)
@@ -119,12 +183,94 @@ def penalty(model: nn.Module) -> torch.Tensor:
     return total
 
 
-def clip_gradients(model: nn.Module) -> None:
+def clip_gradients(network: nn.Module) -> None:
     if CLIP == "norm":
-        nn.utils.clip_grad_norm_(model.parameters(), MAX_NORM, foreach=True)
+        nn.utils.clip_grad_norm_(network.parameters(), MAX_NORM, foreach=True)
     elif CLIP == "value":
-        nn.utils.clip_grad_value_(model.parameters(), CLIP_VALUE, foreach=True)
+        nn.utils.clip_grad_value_(network.parameters(), CLIP_VALUE, foreach=True)
 
+
+class Stepper:
+    """After a batch's forward pass: the penalty, backward (scaled under fp16), clipping, the optimizer step
+    and a per-step schedule, in the order nnstudio's engine takes them."""
+
+    def __init__(self, network: nn.Module, optimizer: torch.optim.Optimizer, scheduler, device: torch.device):
+        self.network, self.optimizer, self.scheduler = network, optimizer, scheduler
+        self.scaler = torch.amp.GradScaler("cuda") if PRECISION == "fp16" and device.type == "cuda" else None
+        self.use_penalty = (L1 > 0 or L2 > 0) and any(p.requires_grad and p.dim() >= 2
+                                                      for p in network.parameters())
+
+    def step(self, loss: torch.Tensor) -> None:
+        full = loss + penalty(self.network) if self.use_penalty else loss
+        if self.scaler is not None:
+            self.scaler.scale(full).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            full.backward()
+        clip_gradients(self.network)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        if self.scheduler is not None and SCHEDULE_PER_STEP:
+            self.scheduler.step()
+
+    def end_epoch(self, metrics: dict[str, float]) -> None:
+        if self.scheduler is None or SCHEDULE_PER_STEP:
+            return
+        if SCHEDULE_MONITOR is None:
+            self.scheduler.step()
+        elif math.isfinite(metrics.get(SCHEDULE_MONITOR, float("nan"))):
+            self.scheduler.step(metrics[SCHEDULE_MONITOR])
+
+
+def mean_over_ranks(sums: torch.Tensor, network: nn.Module, world: int) -> torch.Tensor:
+    """The epoch's loss sums averaged over all ranks. Every rank then scores the whole validation split with
+    rank 0's weights and buffers, so all ranks take the same early-stopping decisions."""
+    if TORCHRUN:
+        dist.all_reduce(sums)
+        sums /= world
+        for buffer in network.buffers():
+            dist.broadcast(buffer, 0)
+    return sums
+
+
+def improved(value: float, best: float | None, monitor: str, min_delta: float) -> bool:
+    if best is None:
+        return True
+    if monitor.endswith(("accuracy", "r2")):
+        return value > best + min_delta
+    return value < best - min_delta
+
+
+class EarlyStopping:
+    """Follows EARLY_STOPPING's monitor; keeps the best epoch's weights when it restores them."""
+
+    def __init__(self) -> None:
+        self.best: float | None = None
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.waited = 0
+
+    def should_stop(self, metrics: dict[str, float], network: nn.Module, rank: int) -> bool:
+        if EARLY_STOPPING is None:
+            return False
+        monitor, patience, min_delta, restore_best = EARLY_STOPPING
+        value = metrics.get(monitor, float("nan"))
+        if math.isfinite(value) and improved(value, self.best, monitor, min_delta):
+            self.best, self.waited = value, 0
+            if restore_best:
+                self.best_state = {k: v.detach().clone() for k, v in network.state_dict().items()}
+        else:
+            self.waited += 1
+        if self.waited < patience:
+            return False
+        if rank == 0:
+            print(f"early stop: {monitor} has not improved for {patience} epoch(s)")
+        return True
+'''
+
+PLAIN = '''
 
 @torch.no_grad()
 def evaluate(model: nn.Module, loss_fn: nn.Module, x: torch.Tensor, y: torch.Tensor,
@@ -148,14 +294,6 @@ def evaluate(model: nn.Module, loss_fn: nn.Module, x: torch.Tensor, y: torch.Ten
     return metrics
 
 
-def improved(value: float, best: float | None, monitor: str, min_delta: float) -> bool:
-    if best is None:
-        return True
-    if monitor.endswith(("accuracy", "r2")):
-        return value > best + min_delta
-    return value < best - min_delta
-
-
 def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
     """The same steps, in the same order and with the same random draws, as nnstudio's engine."""
     model = Model()  # its constructor draws random weights, replaced at once by nnstudio's initial ones
@@ -166,7 +304,7 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
     splits = load_splits()
     x_train, y_train = (t.to(device) for t in splits["train"])
     model.to(device).train()
-    net = model
+${freeze}    net = model
     if TORCHRUN:  # DDP averages the gradients of all ranks in backward()
         ids = [device.index] if device.type == "cuda" else None
         net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
@@ -174,79 +312,38 @@ def train(epochs: int = EPOCHS, device_name: str = DEVICE) -> nn.Module:
     loss_fn = make_loss().to(device)
     optimizer = make_optimizer(model)
     steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
-    scheduler = make_scheduler(optimizer, steps_per_epoch)
-    low = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PRECISION)
-    scaler = torch.amp.GradScaler("cuda") if PRECISION == "fp16" and device.type == "cuda" else None
-    use_penalty = (L1 > 0 or L2 > 0) and any(p.dim() >= 2 for p in model.parameters())
-    best, best_state, waited = None, None, 0
+    stepper = Stepper(model, optimizer, make_scheduler(optimizer, steps_per_epoch), device)
+    stopping = EarlyStopping()
     for epoch in range(1, epochs + 1):
         model.train()
-        # Draw what DataLoader(shuffle=True, generator=shuffle) draws: a base seed, this epoch's order, and
-        # the spare order its sampler makes (and throws away) when it runs dry.
-        if TORCHRUN:
-            order = shard(len(x_train), rank, world, epoch).to(device)
-        else:
-            torch.empty((), dtype=torch.int64).random_(generator=shuffle)
-            order = torch.randperm(len(x_train), generator=shuffle).to(device)
-            torch.randperm(len(x_train), generator=shuffle)
+        order = epoch_order(len(x_train), rank, world, epoch, shuffle, device)
         total = torch.zeros((), device=device)
         for step in range(steps_per_epoch):
             index = order[step * batch:(step + 1) * batch]
             x, y = x_train.index_select(0, index), y_train.index_select(0, index)
             optimizer.zero_grad()
-            with torch.autocast(device.type, dtype=low or torch.float32, enabled=low is not None):
+            with autocast(device):
                 loss = loss_fn(net(x), y)
-            full = loss + penalty(model) if use_penalty else loss
-            if scaler is not None:
-                scaler.scale(full).backward()
-                scaler.unscale_(optimizer)
-            else:
-                full.backward()
-            clip_gradients(model)
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            if scheduler is not None and SCHEDULE_PER_STEP:
-                scheduler.step()
+            stepper.step(loss)
             total += loss.detach()
-        if TORCHRUN:  # every rank scores the whole validation split with rank 0's weights and buffers,
-            dist.all_reduce(total)  # so all ranks take the same early-stopping decisions
-            total /= world
-            for buffer in model.buffers():
-                dist.broadcast(buffer, 0)
-        metrics = {"train_loss": float(total) / steps_per_epoch}
+        metrics = {"train_loss": float(mean_over_ranks(total, model, world)) / steps_per_epoch}
         if "val" in splits:
             metrics.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, *splits["val"], device).items()})
         if rank == 0:
             print(f"epoch {epoch}/{epochs}  " + "  ".join(f"{k} {v:.4f}" for k, v in metrics.items()))
-        if scheduler is not None and not SCHEDULE_PER_STEP:
-            if SCHEDULE_MONITOR is None:
-                scheduler.step()
-            elif math.isfinite(metrics.get(SCHEDULE_MONITOR, float("nan"))):
-                scheduler.step(metrics[SCHEDULE_MONITOR])
-        if EARLY_STOPPING is not None:
-            monitor, patience, min_delta, restore_best = EARLY_STOPPING
-            value = metrics.get(monitor, float("nan"))
-            if math.isfinite(value) and improved(value, best, monitor, min_delta):
-                best, waited = value, 0
-                if restore_best:
-                    best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                waited += 1
-            if waited >= patience:
-                if rank == 0:
-                    print(f"early stop: {monitor} has not improved for {patience} epoch(s)")
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)  # end with the best epoch's weights
+        stepper.end_epoch(metrics)
+        if stopping.should_stop(metrics, model, rank):
+            break
+    if stopping.best_state is not None:
+        model.load_state_dict(stopping.best_state)  # end with the best epoch's weights
     if "test" in splits:
         results = evaluate(model, loss_fn, *splits["test"], device)
         if rank == 0:
             print("test  " + "  ".join(f"{k} {v:.4f}" for k, v in results.items()))
     return model.cpu()
+'''
 
+MAIN = '''
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

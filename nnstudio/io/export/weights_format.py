@@ -15,11 +15,12 @@ from typing import Any
 import torch
 
 from nnstudio.compile import build_module
-from nnstudio.compile.weights import save_weights
+from nnstudio.compile.weights import load_weights, save_weights
 from nnstudio.io.export.formats import nnstudio_version
 from nnstudio.io.export.job import Job
 from nnstudio.io.export.parity import Runner
 from nnstudio.io.project_file import loads, to_document
+from nnstudio.training.recipes.registry import export_model as recipe_export_model
 
 SIDECAR_FORMAT = "nnstudio.weights"
 SIDECAR_VERSION = 1
@@ -61,11 +62,12 @@ def write(job: Job, target: Path) -> list[str]:
 
 
 def load(job: Job, target: Path) -> Runner:
-    """Rebuild the model from the sidecar alone and load the written weights: what a user would do."""
-    from nnstudio.io.importing.weights import apply_weights
+    """Rebuild the model from the sidecar alone and load the written weights: what a user would do.
 
+    The file holds the inference model's tensors only (a teacher that only a loss uses is not exported),
+    so they load strictly into `compiled.module`, never into the whole training network."""
     sidecar = json.loads(sidecar_path(target).read_text(encoding="utf-8"))
     project = loads(json.dumps(sidecar["architecture"]))
-    compiled = build_module(project)
-    apply_weights(compiled, target, strict=True)
+    compiled = recipe_export_model(build_module(project), project)  # a GAN's file holds its generator alone
+    load_weights(compiled.module, target, strict=True)
     return compiled.module.eval()

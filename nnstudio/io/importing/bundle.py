@@ -22,6 +22,7 @@ from nnstudio.compile.weights import check_weights
 from nnstudio.io.project_file import MAX_FILE_BYTES, loads
 from nnstudio.io.reader import ProjectFileError
 from nnstudio.model.project import Project
+from nnstudio.training.recipes.registry import export_model as recipe_export_model
 
 BUNDLE_FORMAT = "nnstudio.bundle"
 BUNDLE_VERSION = 1
@@ -49,7 +50,7 @@ class Bundle:
 
     def compiled(self) -> CompiledModel:
         """The project compiled with the bundle's weights loaded (they must match exactly)."""
-        compiled = build_module(self.project)
+        compiled = recipe_export_model(build_module(self.project), self.project)  # a GAN's: its generator
         report = check_weights(compiled.module, self.state)
         if not report.ok:
             raise BundleError(f"{self.path}: the weights do not match the project's graph: {report.describe()}")

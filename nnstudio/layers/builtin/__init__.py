@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nnstudio.layers.spec import LayerSpec
 
-_MODULES = ("io", "dense", "conv", "pool", "norm", "activation", "shape", "recurrent", "attention",
-            "merge", "stochastic", "losses")
+_MODULES = ("io", "dense", "rbf", "conv", "pool", "norm", "activation", "shape", "recurrent", "attention",
+            "capsules", "ode", "som", "merge", "stochastic", "losses")
 
 
 def all_builtin_specs() -> list[LayerSpec]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from nnstudio.layers.params import ParamKind, ParamSpec, choice_param
 from nnstudio.layers.spec import DTYPES, Inputs, LayerSpec, PortSpec, TensorType
 
-FIELDS = ("x", "y")  # what every dataset yields: the samples and their targets
+# What every dataset yields, the samples and their targets, plus `noise`: N(0, I) of the node's shape, drawn
+# per batch by the recipes that need it (a GAN's generator input).
+FIELDS = ("x", "y", "noise")
 
 
 def _infer_input(params, inputs: Inputs) -> TensorType:
@@ -37,7 +39,8 @@ SPECS = [
         params=(
             ParamSpec("shape", ParamKind.SHAPE, [2], "Shape of one sample, batch dimension excluded."),
             choice_param("dtype", "float32", DTYPES, "Element type of the tensor."),
-            choice_param("field", "x", FIELDS, "The dataset field it reads: x (the samples) or y (the targets)."),
+            choice_param("field", "x", FIELDS,
+                         "The field it reads: x (the samples), y (the targets), or noise (drawn by the GAN recipe)."),
         ),
         inputs=(),
         glyph="⇥",
@@ -60,7 +63,7 @@ SPECS = [
             ParamSpec("shape", ParamKind.SHAPE, [], "Shape of one target, batch excluded; empty for a class index.",
                       min_length=0),
             choice_param("dtype", "int64", DTYPES, "int64 for class indices, float32 for values."),
-            choice_param("field", "y", FIELDS, "The dataset field it reads: y (the targets) or x (the samples)."),
+            choice_param("field", "y", FIELDS[:2], "The field it reads: y (the targets) or x (the samples)."),
         ),
         inputs=(),
         glyph="◎",

@@ -7,6 +7,8 @@ which port holds the prediction and which the target, so metrics (accuracy, RMSE
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from nnstudio.layers.builtin.common import require_float
 from nnstudio.layers.params import ParamKind, ParamSpec, choice_param, float_param
 from nnstudio.layers.spec import Construct, Inputs, LayerSpec, LossRole, PortSpec, ShapeError, TensorType
@@ -120,6 +122,18 @@ def _emit_activity(ctx, params, values: Inputs, types: Inputs):
     return ctx.module(Construct(MODULES + "ActivityL1", kwargs), values.one())
 
 
+def _build_margin(params, types) -> Construct:
+    defaults = {"m_plus": 0.9, "m_minus": 0.1, "down_weight": 0.5}
+    return Construct("nnstudio.layers.block_modules.MarginLoss",
+                     {name: params[name] for name, default in defaults.items() if params[name] != default})
+
+
+def _check_margin(params) -> list[tuple[str, str]]:
+    if params["m_minus"] < params["m_plus"]:
+        return []
+    return [("m_minus", f"must be smaller than m_plus ({params['m_plus']}), got {params['m_minus']}")]
+
+
 def _loss(type_: str, title: str, summary: str, explanation: str, formula: str, infer, emit, *,
           params: tuple[ParamSpec, ...] = (), inputs=VALUE_PORTS, role: LossRole | None = None,
           glyph: str = "Σ") -> LayerSpec:
@@ -193,4 +207,16 @@ SPECS = [
           inputs=(PortSpec("in", "Any float tensor, e.g. a code."),),
           params=(choice_param("reduction", "mean", ("mean", "sum"), "'mean' averages over every value; 'sum' "
                                "sums each sample's values, then averages over the batch."),), glyph="|x|"),
+    replace(_loss(
+        "MarginLoss", "Margin loss (capsules)", "Scores capsule lengths against class indices.",
+        "CapsNet's loss (Sabour et al.): the true class's capsule must be longer than m⁺ and every other one "
+        "shorter than m⁻; λ (down_weight) counts the absent classes less. Feed it the class capsules' lengths "
+        "[N, C] from CapsuleLength: they are also the head's prediction, so accuracy is their argmax.",
+        "L = (1/N) Σₙ Σₖ Tₖ·max(0, m⁺ − ‖vₖ‖)² + λ·(1 − Tₖ)·max(0, ‖vₖ‖ − m⁻)²",
+        lambda p, i: _classes(p, i, "capsule lengths"), _emit_pair(_build_margin), role=_CLASSIFY,
+        inputs=(PortSpec("input", "Capsule lengths [N, C] in [0, 1], from CapsuleLength."), CLASS_PORTS[1]),
+        params=(float_param("m_plus", 0.9, "m⁺: the length the true class's capsule should exceed.", 0.0, 1.0),
+                float_param("m_minus", 0.1, "m⁻: the length every other capsule should stay under.", 0.0, 1.0),
+                float_param("down_weight", 0.5, "λ: how much the absent classes count.", 0.0)), glyph="m±"),
+        check=_check_margin),
 ]

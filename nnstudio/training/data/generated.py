@@ -134,4 +134,12 @@ GENERATED: tuple[DatasetSpec, ...] = (
         (_samples(), _length(20), _noise(0.05, "Standard deviation of the noise on each reading."),
          float_param("step", 0.25, "Time between readings, in radians at unit frequency.", 0.01, 3.0)),
         "sequence", "regression", None),
+    _generated(
+        "ring", "Ring of Gaussians",
+        "Gaussian modes evenly spaced on a circle, one class per mode: the usual test of whether a GAN covers "
+        "every mode.", gen.ring,
+        (_samples(2000), int_param("modes", 8, "Number of Gaussian modes on the circle, one class each.", 2, 64),
+         float_param("radius", 2.0, "Radius of the circle the mode centres lie on.", 0.01, 100.0),
+         float_param("std", 0.02, "Standard deviation of each mode.", 0.0001, 10.0)),
+        "points2d", "classification", _POINTS, lambda v: [f"mode {k}" for k in range(v["modes"])]),
 )

@@ -46,7 +46,7 @@ def snapshot(project: Project) -> Project:
     copied = Project()
     for node in project.graph.nodes.values():
         copied.graph.add_node(Node(node.id, node.type, node.name, copy.deepcopy(node.params), node.position,
-                                   node.init))
+                                   node.init, node.training))  # NodeTraining is frozen: sharing it is safe
     for edge in project.graph.edges.values():
         copied.graph.add_edge(edge)
     copied.init = copy.deepcopy(project.init)

@@ -1,14 +1,21 @@
-"""The Summary dock: per-layer output shape, parameter count and FLOPs, with totals."""
+"""The Summary dock: per-layer output shape, parameter count and FLOPs, with totals.
+
+A Training column (frozen, a learning-rate scale, "training only" for losses and what only they use) shows
+only when some node has something to say there, and the totals split trainable from frozen parameters.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from nnstudio.ui.docks.preview import PreviewResult
 
 NODE_ROLE = Qt.ItemDataRole.UserRole + 1
-COLUMNS = ("Node", "Type", "Output shape", "Params", "FLOPs")
+COLUMNS = ("Node", "Type", "Output shape", "Params", "FLOPs", "Training")
+TRAINING_COLUMN = 5
+FROZEN_TEXT = "#1864ab"  # the canvas' frozen blue
 
 
 def human(count: int) -> str:
@@ -22,6 +29,19 @@ def human(count: int) -> str:
 def problems_note(count: int, what: str = "the summary") -> str:
     noun = "problem" if count == 1 else "problems"
     return f"Fix the {count} {noun} listed in Problems first: {what} needs a valid graph."
+
+
+def totals_text(summary) -> str:
+    """The line under the table: parameters split into trainable and frozen, size, FLOPs per sample."""
+    split = f"{summary.trainable_params:,} trainable"
+    if summary.frozen_params:
+        split += f", {summary.frozen_params:,} frozen"
+    text = (f"<b>Total</b>: {summary.total_params:,} parameters ({split}), {summary.size_bytes / 1024:,.1f} KiB · "
+            f"{human(summary.total_flops)} FLOPs per sample")
+    if summary.inference_params != summary.total_params:
+        text += (f"<br>The inference model keeps {summary.inference_params:,} of them; the rest serve only "
+                 "the losses.")
+    return text
 
 
 class SummaryPanel(QWidget):
@@ -71,16 +91,20 @@ class SummaryPanel(QWidget):
         self.table.setUpdatesEnabled(False)
         self.table.clear()
         self.table.addTopLevelItems([self._row(row) for row in summary.rows])
+        self.table.setColumnHidden(TRAINING_COLUMN, not any(row.note for row in summary.rows))
         self.table.setUpdatesEnabled(True)
-        self.totals.setText(
-            f"<b>Total</b>: {summary.total_params:,} parameters ({summary.trainable_params:,} trainable), "
-            f"{summary.size_bytes / 1024:,.1f} KiB · {human(summary.total_flops)} FLOPs per sample")
+        self.totals.setText(totals_text(summary))
 
     def _row(self, row) -> QTreeWidgetItem:
-        item = QTreeWidgetItem([row.name, row.type, row.output, f"{row.params:,}", human(row.flops)])
+        item = QTreeWidgetItem([row.name, row.type, row.output, f"{row.params:,}", human(row.flops), row.note])
         for column in (3, 4):
             item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         item.setToolTip(4, f"{row.flops:,} floating-point operations for one sample")
+        if row.frozen:
+            item.setForeground(TRAINING_COLUMN, QColor(FROZEN_TEXT))
+            item.setToolTip(TRAINING_COLUMN, "Frozen: the trainer leaves these parameters as they are")
+        elif not row.inference:
+            item.setToolTip(TRAINING_COLUMN, "Used only while training (by a loss); not part of the exported model")
         item.setData(0, NODE_ROLE, row.node_id)
         return item
 

@@ -59,7 +59,7 @@ def instantiate(fragment: Project, graph: Graph, offset: float) -> tuple[list[No
         taken.add(name)
         x, y = node.position
         nodes.append(Node(fresh[node.id], node.type, name, dict(node.params), (x + offset, y + offset),
-                          node.init))
+                          node.init, node.training))
     edges = [Edge(new_id("e"), Endpoint(fresh[e.source.node], e.source.port),
                   Endpoint(fresh[e.target.node], e.target.port)) for e in fragment.graph.edges.values()]
     return nodes, edges

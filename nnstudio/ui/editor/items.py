@@ -157,7 +157,8 @@ class NodeItem(QGraphicsItem):
         self.face = Face()
         self._shape_text = (shape, known)
         self._problems: tuple[tuple[Any, str], ...] = ()
-        self._colour = style.category_colour(spec.category if spec else None)
+        self._colour = style.header_colour(spec)
+        self._role = spec.role if spec is not None else "layer"
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(1)
@@ -169,9 +170,10 @@ class NodeItem(QGraphicsItem):
                 self.inputs[port.name] = PortItem(self, port, True, labels)
             for port in spec.outputs:
                 self.outputs[port.name] = PortItem(self, port, False, False)
-            self.setToolTip(spec.tooltip)
+            self._tip = spec.tooltip
         else:
-            self.setToolTip(_unknown_tip(node.type))
+            self._tip = _unknown_tip(node.type)
+        self.setToolTip(self._tip)
         self._rect = QRectF()
         self._header = QPainterPath()
         self._relayout_frame()
@@ -237,7 +239,10 @@ class NodeItem(QGraphicsItem):
                 self._set_face(replace(self.face.data, shape=text, shape_known=known))
 
     def _set_face(self, data: FaceData) -> None:
+        old = self.face.data
         if self.face.set(data, self._rect.width(), self._rect.height()):
+            if old is None or (old.frozen, old.lr_scale) != (data.frozen, data.lr_scale):
+                self.setToolTip(self._tip + _training_tip(data))
             self.update()
 
     @property
@@ -268,17 +273,38 @@ class NodeItem(QGraphicsItem):
             for edge in self.edges:
                 edge.adjust()
 
+    @property
+    def frozen(self) -> bool:
+        return bool(self.face.data and self.face.data.frozen)
+
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
-        selected = self.isSelected()
+        frozen = self.frozen
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(style.NODE_FILL)
+        painter.setBrush(_BODY_FILLS.get("frozen" if frozen else self._role, style.NODE_FILL))
         painter.drawRoundedRect(self._rect, style.CORNER, style.CORNER)
+        if frozen:
+            painter.setBrush(QBrush(style.FROZEN_HATCH, Qt.BrushStyle.BDiagPattern))
+            painter.drawRoundedRect(self._rect, style.CORNER, style.CORNER)
         painter.fillPath(self._header, self._colour)
-        pen = QPen(style.SELECTION, 2.5) if selected else QPen(style.NODE_BORDER, 1.0)
-        painter.setPen(pen)
+        painter.setPen(self._border_pen(frozen))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRoundedRect(self._rect, style.CORNER, style.CORNER)
         self.face.paint(painter, option.levelOfDetailFromTransform(painter.worldTransform()))
+
+    def _border_pen(self, frozen: bool) -> QPen:
+        """Selection wins; then frozen (solid blue); losses and Targets get a dashed, training-only outline."""
+        if self.isSelected():
+            return QPen(style.SELECTION, 2.5)
+        if frozen:
+            return QPen(style.FROZEN_BORDER, 1.5)
+        if self._role in ("loss", "target"):
+            pen = QPen(style.TRAINING_ONLY_BORDER, 1.2)
+            pen.setDashPattern([4.0, 3.0])
+            return pen
+        return QPen(style.NODE_BORDER, 1.0)
+
+
+_BODY_FILLS = {"frozen": style.FROZEN_FILL, "loss": style.LOSS_FILL, "target": style.TARGET_FILL}
 
 
 @cache
@@ -290,6 +316,14 @@ def _header_path(width: float) -> QPainterPath:
     square = QPainterPath()
     square.addRect(rect.adjusted(0, rect.height() / 2, 0, 0))
     return path.united(square)
+
+
+def _training_tip(data: FaceData) -> str:
+    if data.frozen:
+        return "\n\n❄ Frozen: training leaves this layer's weights as they are."
+    if data.lr_note:
+        return f"\n\nLearns at {data.lr_scale:g} × the optimizer's learning rate."
+    return ""
 
 
 def _unknown_tip(type_name: str) -> str:

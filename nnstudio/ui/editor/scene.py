@@ -22,6 +22,7 @@ from nnstudio.ui.editor import style
 from nnstudio.ui.editor.edges import EdgeItem, EdgeOverview
 from nnstudio.ui.editor.interactions import Interaction, LinkInteraction, MoveInteraction, locked_message
 from nnstudio.ui.editor.items import NodeItem, PortItem
+from nnstudio.ui.editor.players import PlayerMarks
 
 EDGE_PROBLEM_CODES = {"shape-mismatch", "too-many-inputs", "bad-port", "shape-rule-failed"}
 SCENE_MARGIN = 2000.0  # room to pan around the graph and to drop new layers beside it
@@ -47,6 +48,7 @@ class EditorScene(QGraphicsScene):
             self._on_node_added(node)
         for edge in document.graph.edges.values():
             self._on_edge_added(edge)
+        self.players = PlayerMarks(self)  # a GAN's generator and discriminator, marked on their nodes
         self.apply_analysis(document.analysis)
         self.grow_scene_rect()
         self._connect()
@@ -57,7 +59,8 @@ class EditorScene(QGraphicsScene):
         return [(graph.node_added, self._on_node_added), (graph.node_removed, self._on_node_removed),
                 (graph.edge_added, self._on_edge_added), (graph.edge_removed, self._on_edge_removed),
                 (graph.param_changed, self._on_node_changed), (graph.node_renamed, self._on_node_changed),
-                (graph.node_moved, self._on_node_moved)]
+                (graph.node_training_changed, self._on_node_changed), (graph.node_moved, self._on_node_moved),
+                (self.document.project.settings_changed, self.players.on_settings)]
 
     def _connect(self) -> None:
         for signal, slot in self._slots():
@@ -146,6 +149,7 @@ class EditorScene(QGraphicsScene):
                 (edge.target.node, None), [])
             problems += [d for d in cycles if {edge.source.node, edge.target.node} <= set(d.related)]
             item.set_problems(problems, _link_text(graph, edge, found))
+        self.players.refresh()
         self.grow_scene_rect()
 
     def grow_scene_rect(self) -> None:

@@ -50,6 +50,17 @@ PORT_TARGET = QColor("#12b886")
 PORT_REFUSED = QColor("#c9ced6")
 LABEL_FILL = QColor(255, 255, 255, 225)
 INSERT_HINT = QColor("#12b886")
+# A frozen node: a cool, lightly hatched body and a blue outline, visible at every zoom; a snowflake in
+# its header. The hatch is faint enough that the body text keeps its contrast.
+FROZEN_FILL = QColor("#e8f1fb")
+FROZEN_HATCH = QColor("#c7dcf2")
+FROZEN_BORDER = QColor("#4a8bd4")
+LR_TEXT = QColor("#b35c00")  # a learning-rate scale other than 1, small on the title line
+# Loss nodes: a red header and a warm body; they and Targets (training-only data) get a dashed outline.
+LOSS_FILL = QColor("#fff5f5")
+TARGET_FILL = QColor("#fbf6f1")
+TRAINING_ONLY_BORDER = QColor("#a8636b")
+LOSS_TEXT = QColor("#a8636b")  # a loss node's "→ total loss" line
 
 CATEGORY_COLOURS = {
     "Input / Output": "#3b5bdb",
@@ -62,12 +73,23 @@ CATEGORY_COLOURS = {
     "Sequence": "#c2255c",
     "Attention": "#6741d9",
     "Merge": "#087f5b",
+    "Stochastic": "#5c940d",
+    "Losses": "#c92a2a",
 }
+ROLE_COLOURS = {"target": "#9c6644"}  # a Target is filed with Input / Output, but feeds only the losses
 UNKNOWN_CATEGORY = "#495057"
 
 
 def category_colour(category: str | None) -> QColor:
     return QColor(CATEGORY_COLOURS.get(category or "", UNKNOWN_CATEGORY))
+
+
+def header_colour(spec: Any) -> QColor:
+    """A layer's header (and palette icon) colour: its role's when it has one of its own, else its category's."""
+    if spec is None:
+        return category_colour(None)
+    role = ROLE_COLOURS.get(spec.role)
+    return QColor(role) if role else category_colour(spec.category)
 
 
 @cache

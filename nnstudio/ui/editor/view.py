@@ -42,6 +42,7 @@ READABLE_ZOOM = 0.75  # going to a node zooms in to at least this scale, where i
 class EditorView(QGraphicsView):
     selection_changed = Signal(list)  # selected node ids
     status_message = Signal(str)
+    read_only_changed = Signal(bool)  # the inspector locks with the canvas while a run trains
 
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -98,10 +99,13 @@ class EditorView(QGraphicsView):
 
     def set_read_only(self, locked: bool) -> None:
         """While training runs: selection and navigation work, edits are refused with a reason."""
+        changed = locked != self.read_only
         self.read_only = locked
         self._scene.read_only = locked
         if locked:
             self._scene.cancel_interaction()
+        if changed:
+            self.read_only_changed.emit(locked)
 
     def refuse_if_locked(self) -> bool:
         if self.read_only:

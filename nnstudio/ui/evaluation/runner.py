@@ -11,13 +11,16 @@ from PySide6.QtCore import QObject, Signal
 from nnstudio.layers.registry import Registry
 from nnstudio.ui.background import FuturePoller
 from nnstudio.ui.evaluation.compute import EvaluationError, evaluate_run
+from nnstudio.ui.evaluation.objective import PriorSampler
 
 
 class EvaluationRunner(QObject):
-    """`evaluate(...)` returns at once; `done(result, title)` or `failed(message)` follows."""
+    """`evaluate(...)` returns at once; `done(result, title)` or `failed(message)` follows. `sample(sampler,
+    seed)` decodes new prior samples on the same thread; `sampled(sampler, seed, values)` follows."""
 
     done = Signal(object, str)
     failed = Signal(str)
+    sampled = Signal(object, int, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +50,18 @@ class EvaluationRunner(QObject):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return
         self.done.emit(result, title)
+
+    def sample(self, sampler: PriorSampler, seed: int) -> None:
+        future = self._executor.submit(sampler.draw, seed)
+        self._poller.watch(future, partial(self._on_sampled, sampler, seed))
+
+    def _on_sampled(self, sampler: PriorSampler, seed: int, future: Future) -> None:
+        try:
+            values = future.result()
+        except Exception as exc:  # shown to the user; the app carries on
+            self.failed.emit(f"could not draw samples: {type(exc).__name__}: {exc}")
+            return
+        self.sampled.emit(sampler, seed, values)
 
     def shutdown(self) -> None:
         self._poller.stop()

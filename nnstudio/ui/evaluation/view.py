@@ -1,22 +1,25 @@
-"""The evaluation view: test metrics, confusion matrix, predicted vs true, mistakes and reconstructions.
+"""The evaluation view: test metrics, confusion matrix, predicted vs true, mistakes, reconstructions, samples.
 
-It draws an EvaluationResult; which pages appear depends on the task. Images are shown as images (the
-misclassified browser and the reconstructions), other samples as table rows.
+It draws an EvaluationResult; which pages appear depends on the task (for a graph with loss nodes: on its
+heads). Images are shown as images (the misclassified browser, the reconstructions and a VAE's samples from
+its prior), other samples as table rows.
 """
 
 from __future__ import annotations
 
-import math
+import html
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QListWidget,
     QListWidgetItem,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -24,44 +27,36 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.ui.evaluation.adversarial import AdversarialPage
 from nnstudio.ui.evaluation.compute import EvaluationResult
+from nnstudio.ui.evaluation.fewshot import FewShotPage
+from nnstudio.ui.evaluation.gan import GanPage
+from nnstudio.ui.evaluation.images import ICON, sample_image, side_by_side, to_pixmap
+from nnstudio.ui.evaluation.objective import PriorSampler
+from nnstudio.ui.evaluation.samples import ReconstructionGrids, SamplesPage, as_images
+from nnstudio.ui.evaluation.som import SomPage
 from nnstudio.ui.plots.base import configure_plot
 from nnstudio.ui.plots.heatmap import Heatmap
 
-ICON = 72
-PRETTY = {"loss": "loss", "accuracy": "accuracy", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
+__all__ = ["EvaluationView", "sample_image", "side_by_side", "to_pixmap"]
+
+PRETTY = {"accuracy": "accuracy", "rmse": "RMSE", "mae": "MAE", "r2": "R²"}
 
 
-def sample_image(x: np.ndarray) -> np.ndarray | None:
-    """A sample as a [H, W] or [H, W, 3] array in [0, 1], when it is an image (or a square vector)."""
-    if x.ndim == 1:
-        side = math.isqrt(x.shape[0])
-        if side < 4 or side * side != x.shape[0]:
-            return None
-        x = x.reshape(side, side)
-    elif x.ndim == 3 and x.shape[0] in (1, 3):
-        x = x[0] if x.shape[0] == 1 else x.transpose(1, 2, 0)
-    elif x.ndim != 2:
-        return None
-    x = x.astype(np.float64)
-    lo, hi = float(x.min()), float(x.max())
-    return (x - lo) / (hi - lo) if hi > lo else np.zeros_like(x)
-
-
-def to_pixmap(image: np.ndarray, size: int = ICON) -> QPixmap:
-    data = np.ascontiguousarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
-    h, w = data.shape[:2]
-    if data.ndim == 2:
-        qimage = QImage(data.data, w, h, w, QImage.Format.Format_Grayscale8).copy()
-    else:
-        qimage = QImage(data.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-    return QPixmap.fromImage(qimage).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
-                                            Qt.TransformationMode.FastTransformation)
-
-
-def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    gap = np.ones((left.shape[0], 1, *left.shape[2:]))
-    return np.concatenate([left, gap, right], axis=1)
+def metric_label(key: str, result: EvaluationResult) -> str:
+    """How a metric reads: 'loss (rec + 0.01·kl)', a term by its loss node's name, 'digit accuracy'."""
+    if result.objective is not None:
+        if key == "loss":
+            return f"loss ({result.objective})"
+        if key.startswith("loss_") and key[5:] in result.term_names:
+            return key[5:]
+        if len(result.head_names) == 1 and key in PRETTY:
+            return f"{result.head_names[0]} {PRETTY[key]}"  # one head: plain keys, but say whose metric it is
+        for head in result.head_names if len(result.head_names) > 1 else ():
+            if key.startswith(f"{head}_"):
+                rest = key[len(head) + 1:]
+                return f"{head} {PRETTY.get(rest, rest)}"
+    return PRETTY.get(key, key)
 
 
 class EvaluationView(QWidget):
@@ -88,6 +83,19 @@ class EvaluationView(QWidget):
             widget.setMovement(QListView.Movement.Static)
             widget.setSpacing(6)
         self.mistakes_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.adversarial = AdversarialPage()
+        self.gan = GanPage()
+        self.som = SomPage()
+        self.fewshot = FewShotPage()
+        self.samples = SamplesPage()
+        self.samples.seed_requested.connect(self._on_seed_requested)
+        self.recon_grids = ReconstructionGrids()
+        self.vae_page = QSplitter(Qt.Orientation.Horizontal)  # a VAE on images: reconstructions beside samples
+        self.vae_page.addWidget(self.recon_grids)
+        self.vae_page.setChildrenCollapsible(False)
+        # Decodes new samples: (sampler, seed) -> None, answering through show_samples. The app runs it on the
+        # evaluation thread; without one the samples are decoded here, at once.
+        self.sample_runner: Callable[[PriorSampler, int], None] | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(self.metrics)
@@ -99,28 +107,79 @@ class EvaluationView(QWidget):
         self.header.setText(text)
 
     def show_error(self, text: str) -> None:
-        self.header.setText(f"<span style='color:#c62828'>Evaluation failed: {text}</span>")
+        self.header.setText(f"<span style='color:#c62828'>Evaluation failed: {html.escape(text)}</span>")
+        self.samples.new_button.setEnabled(True)
 
     def show_result(self, result: EvaluationResult, title: str) -> None:
         self.result = result
         self.header.setText(f"{title}: {result.split} split, {result.count} samples "
                             f"(weights: {result.checkpoint.rsplit('/', 1)[-1]} checkpoint)")
-        cells = " &nbsp;&nbsp; ".join(f"{PRETTY.get(k, k)} <b>{v:.4g}</b>" for k, v in result.metrics.items()
-                                      if isinstance(v, (int, float)))
-        self.metrics.setText(f"<span style='font-size:13pt'>{cells}</span>")
+        cells = " &nbsp;&nbsp; ".join(f"{html.escape(metric_label(k, result))} <b>{v:.4g}</b>"
+                                      for k, v in result.metrics.items() if isinstance(v, (int, float)))
+        notes = "".join(f"<br><span style='color:#666'>{html.escape(note)}</span>" for note in result.notes)
+        self.metrics.setText(f"<span style='font-size:13pt'>{cells}</span>{notes}")
         while self.tabs.count():
             self.tabs.removeTab(0)
+        if result.gan is not None:  # a GAN's data may have labels, but it classifies nothing
+            self.gan.show_samples(result.gan)
+            self.tabs.addTab(self.gan, "Generated samples")
+            return
+        if result.som is not None:  # a map's labels colour its hit map; it classifies nothing
+            self.som.show_map(result.som)
+            self.tabs.addTab(self.som, "U-matrix and hit map")
+            return
+        if result.fewshot is not None:  # an embedding: no softmax, so no classifier pages
+            self.fewshot.show_summary(result.fewshot)
+            self.tabs.addTab(self.fewshot, "Few-shot accuracy")
+            return
         if result.confusion is not None:
             self._show_confusion(result)
             self.tabs.addTab(self.confusion, "Confusion matrix")
         if result.is_classification:
             self._show_mistakes(result)
+        if result.adversarial is not None:
+            self.adversarial.show_examples(result.adversarial, result.class_name)
+            self.tabs.addTab(self.adversarial, "Adversarial examples")
         if result.truth is not None:
             self._show_scatter(result)
             self.tabs.addTab(self.scatter, "Predicted vs true")
+        sampled = result.sampler is not None and result.samples is not None
+        if sampled:
+            self.samples.show_sampler(result.sampler, result.sample_seed, result.samples, result.value_range)
+        if sampled and result.reconstructions is not None and self._show_vae_page(result):
+            return
         if result.reconstructions is not None:
             self._show_reconstructions(result)
             self.tabs.addTab(self.reconstructions, "Reconstructions")
+        if sampled:
+            self.tabs.addTab(self.samples, "Samples from the prior")
+
+    def _show_vae_page(self, result: EvaluationResult) -> bool:
+        """Image reconstructions and prior samples on one page; False when the data are not images."""
+        inputs, outputs = (as_images(values, result.value_range) for values in result.reconstructions)
+        if inputs is None or outputs is None:
+            return False
+        self.recon_grids.show_pairs(inputs, outputs)
+        self.vae_page.addWidget(self.samples)  # (back) into the splitter, from a tab of an earlier result
+        self.vae_page.setSizes([1, 1])
+        self.tabs.addTab(self.vae_page, "Reconstructions and samples")
+        return True
+
+    def show_samples(self, sampler: PriorSampler, seed: int, values: np.ndarray) -> None:
+        """New samples decoded with `seed`; ignored when they belong to an evaluation no longer shown."""
+        if self.result is None or sampler is not self.result.sampler:
+            return
+        self.result.samples, self.result.sample_seed = values, seed
+        self.samples.show_values(seed, values)
+
+    def _on_seed_requested(self, seed: int) -> None:
+        sampler = self.result.sampler if self.result is not None else None
+        if sampler is None:
+            return
+        if self.sample_runner is not None:
+            self.sample_runner(sampler, seed)
+        else:
+            self.show_samples(sampler, seed, sampler.draw(seed))
 
     # --- pages -------------------------------------------------------------------------------
     def _show_confusion(self, result: EvaluationResult) -> None:
@@ -192,7 +251,7 @@ class EvaluationView(QWidget):
         inputs, outputs = result.reconstructions
         self.reconstructions.clear()
         for index, (x, out) in enumerate(zip(inputs, outputs)):
-            left, right = sample_image(x), sample_image(out)
+            left, right = sample_image(x, result.value_range), sample_image(out, result.value_range)
             if left is None or right is None:
                 text = f"sample {index}: error {float(np.sqrt(np.mean((x - out) ** 2))):.3g} RMS"
                 self.reconstructions.addItem(QListWidgetItem(text))

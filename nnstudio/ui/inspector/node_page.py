@@ -1,7 +1,8 @@
-"""The inspector page for one node: name, params, weight init, output shape, problems and the docs.
+"""The inspector page for one node: name, params, weight init, training, output shape, problems and the docs.
 
 Every edit is pushed as an undo command; the page then follows the graph's signals like any other
-view, so undo, redo and edits made elsewhere show up here without special cases.
+view, so undo, redo and edits made elsewhere show up here without special cases. While a run trains the
+page is locked like the canvas: it still shows everything, and edits wait until the run ends.
 """
 
 from __future__ import annotations
@@ -15,30 +16,45 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLabel, QLineEd
 from nnstudio.analysis import Analysis
 from nnstudio.layers.spec import LayerSpec
 from nnstudio.model import GraphError, Node, is_valid_name
+from nnstudio.model.graph import NodeTraining
 from nnstudio.model.project import INIT_SCHEMES
 from nnstudio.ui.commands import RenameNodeCommand, SetNodeInitCommand, SetParamCommand
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector.form import ERROR_STYLE, ParamForm
+from nnstudio.ui.inspector.training_box import TrainingBox, shows_training
+
+LOCKED_NOTE = "Locked while the model trains: the run uses the network as it was when it started."
 
 
 class NodePage(QWidget):
     """Edits one node. Build a new page when the selection changes; call refresh_* on graph signals."""
 
     def __init__(self, document: Document, node: Node, spec: LayerSpec | None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, locked: bool = False) -> None:
         super().__init__(parent)
         self.document = document
         self.node_id = node.id
         self.spec = spec
+        self.locked = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(10)
         layout.addWidget(self._header(node, spec))
-        layout.addWidget(self._identity_box(node, spec))
+        self.locked_label = QLabel(LOCKED_NOTE)
+        self.locked_label.setWordWrap(True)
+        self.locked_label.setStyleSheet("color: #555;")
+        self.locked_label.setVisible(False)
+        layout.addWidget(self.locked_label)
+        self.identity_box = self._identity_box(node, spec)
+        layout.addWidget(self.identity_box)
         self.form: ParamForm | None = None
         if spec is not None and spec.params:
             self.form = ParamForm(spec.params, node.params, self._set_param)
             layout.addWidget(_boxed("Parameters", self.form))
+        self.training: TrainingBox | None = None
+        if shows_training(spec):
+            self.training = TrainingBox(document, node.id, spec)
+            layout.addWidget(_boxed("Training", self.training))
         self.output_label = QLabel()
         self.output_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.problems_label = QLabel()
@@ -54,6 +70,7 @@ class NodePage(QWidget):
             layout.addWidget(_boxed("About this layer", self._about(spec)))
         layout.addStretch(1)
         self.refresh_analysis(document.analysis)
+        self.set_locked(locked)
 
     # --- sections ----------------------------------------------------------------------------
     def _header(self, node: Node, spec: LayerSpec | None) -> QLabel:
@@ -151,6 +168,20 @@ class NodePage(QWidget):
         self.document.push(SetNodeInitCommand(self.document, self.node_id, scheme))
 
     # --- following the document --------------------------------------------------------------
+    def set_locked(self, locked: bool) -> None:
+        """While training runs: everything stays readable, nothing can be edited."""
+        self.locked = locked
+        self.locked_label.setVisible(locked)
+        self.identity_box.setEnabled(not locked)
+        if self.form is not None:
+            self.form.setEnabled(not locked)
+        if self.training is not None:
+            self.training.set_locked(locked)
+
+    def refresh_training(self, training: NodeTraining) -> None:
+        if self.training is not None:
+            self.training.refresh(training)
+
     def refresh_param(self, name: str) -> None:
         """Show a param's current value; an unset param (undo of a first edit) shows its default."""
         node = self.document.graph.nodes.get(self.node_id)

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from nnstudio.layers.params import ParamKind, ParamSpec, choice_param, int_param
-from nnstudio.model import InitSettings, Metadata
+from nnstudio.model import Metadata
 from nnstudio.model.project import INIT_SCHEMES
-from nnstudio.ui.commands import SetSectionCommand
+from nnstudio.ui.commands import SetInitWeightsCommand, SetSectionCommand
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector.form import ParamForm
 from nnstudio.ui.inspector.node_page import NodePage
@@ -32,9 +33,9 @@ PROJECT_SPECS = (
 
 
 class ProjectPage(QWidget):
-    """Shown when nothing is selected: project name, description and weight-init settings."""
+    """Shown when nothing is selected: project name, description, weight-init settings and loaded weights."""
 
-    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+    def __init__(self, document: Document, parent: QWidget | None = None, locked: bool = False) -> None:
         super().__init__(parent)
         self.document = document
         layout = QVBoxLayout(self)
@@ -45,7 +46,32 @@ class ProjectPage(QWidget):
         layout.addWidget(heading)
         self.form = ParamForm(PROJECT_SPECS, self._values(), self._change)
         layout.addWidget(self.form)
+        layout.addWidget(self._weights_box())
         layout.addStretch(1)
+        self.refresh()
+        self.set_locked(locked)
+
+    def _weights_box(self) -> QGroupBox:
+        box = QGroupBox("Start from weights")
+        column = QVBoxLayout(box)
+        column.setContentsMargins(8, 6, 8, 8)
+        self.weights_label = QLabel()
+        self.weights_label.setObjectName("project_weights")
+        self.weights_label.setWordWrap(True)
+        self.weights_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.weights_label)
+        row = QHBoxLayout()
+        hint = QLabel("<span style='color:gray'>File ▸ Load Weights… picks a file, a checkpoint or run folder, "
+                      "or a bundle.</span>")
+        hint.setWordWrap(True)
+        row.addWidget(hint, 1)
+        self.clear_weights = QPushButton("Clear")
+        self.clear_weights.setObjectName("project_clear_weights")
+        self.clear_weights.setToolTip("Train from a fresh initialisation again (undoable)")
+        self.clear_weights.clicked.connect(self._clear_weights)
+        row.addWidget(self.clear_weights)
+        column.addLayout(row)
+        return box
 
     def _values(self) -> dict[str, Any]:
         project = self.document.project
@@ -61,15 +87,26 @@ class ProjectPage(QWidget):
             fields = {"name": meta.name, "description": meta.description, name: value}
             metadata = Metadata(fields["name"], fields["description"], dict(meta.extra))
             self.document.push(SetSectionCommand(self.document, "metadata", metadata))
-        else:
-            init = project.init
-            fields = {"scheme": init.scheme, "seed": init.seed, name: value}
-            self.document.push(SetSectionCommand(self.document, "init",
-                                                 InitSettings(fields["scheme"], fields["seed"])))
+        else:  # scheme or seed; the loaded weights stay as they are
+            self.document.push(SetSectionCommand(self.document, "init", replace(project.init, **{name: value})))
         return None
+
+    def _clear_weights(self) -> None:
+        if self.document.project.init.weights:
+            self.document.push(SetInitWeightsCommand(self.document, None))
 
     def refresh(self) -> None:
         self.form.set_values(self._values())
+        weights = self.document.project.init.weights
+        self.weights_label.setText(html.escape(weights) if weights else
+                                   "<span style='color:gray'>none: training starts from a fresh "
+                                   "initialisation</span>")
+        self.weights_label.setToolTip(weights or "")
+        self.clear_weights.setEnabled(bool(weights) and self.form.isEnabled())
+
+    def set_locked(self, locked: bool) -> None:
+        self.form.setEnabled(not locked)
+        self.refresh()
 
 
 class Inspector(QScrollArea):
@@ -84,6 +121,7 @@ class Inspector(QScrollArea):
         self.page: QWidget | None = None
         self._node_ids: list[str] = []
         self._links: list[tuple[Any, Callable[..., Any]]] = []
+        self.read_only = False
 
     # --- wiring ------------------------------------------------------------------------------
     def set_document(self, document: Document | None) -> None:
@@ -94,6 +132,7 @@ class Inspector(QScrollArea):
             self._link(graph.param_changed, self._on_param_changed)
             self._link(graph.node_renamed, self._on_renamed)
             self._link(graph.node_init_changed, self._on_init_changed)
+            self._link(graph.node_training_changed, self._on_training_changed)
             self._link(graph.node_removed, self._on_node_removed)
             self._link(document.project.settings_changed, self._on_settings_changed)
             document.analysis_changed.connect(self._on_analysis)
@@ -121,14 +160,20 @@ class Inspector(QScrollArea):
         if self.document is None:
             page: QWidget = QLabel("No document")
         elif not self._node_ids:
-            page = ProjectPage(self.document)
+            page = ProjectPage(self.document, locked=self.read_only)
         elif len(self._node_ids) == 1:
             node = self.document.graph.nodes[self._node_ids[0]]
-            page = NodePage(self.document, node, self.document.registry.get(node.type))
+            page = NodePage(self.document, node, self.document.registry.get(node.type), locked=self.read_only)
         else:
             page = self._multi_page()
         self.page = page
         self.setWidget(page)  # deletes the previous page
+
+    def set_read_only(self, locked: bool) -> None:
+        """Follow the canvas: while a run trains, pages show the document but refuse edits."""
+        self.read_only = locked
+        if isinstance(self.page, (NodePage, ProjectPage)):
+            self.page.set_locked(locked)
 
     def _multi_page(self) -> QWidget:
         graph = self.document.graph
@@ -160,6 +205,11 @@ class Inspector(QScrollArea):
         page = self._node_page(node_id)
         if page is not None:
             page.refresh_init(scheme)
+
+    def _on_training_changed(self, node_id: str, training: Any) -> None:
+        page = self._node_page(node_id)
+        if page is not None:
+            page.refresh_training(training)
 
     def _on_node_removed(self, node: Any) -> None:
         if node.id in self._node_ids:

@@ -8,6 +8,7 @@ faded), and clicking a curve reports its key, so the canvas can select that node
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -29,6 +30,13 @@ pg.setConfigOptions(antialias=False, background="w", foreground="#333333")
 
 def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
+
+
+def lighter(pen_colour: str, amount: float = 0.55) -> str:
+    """The colour mixed with white: the thin, noisy companion of a thick curve of the same hue."""
+    qcolour = QColor(pen_colour)
+    mix = [round(c + (255 - c) * amount) for c in (qcolour.red(), qcolour.green(), qcolour.blue())]
+    return "#{:02x}{:02x}{:02x}".format(*mix)
 
 
 def configure_plot(item: pg.PlotItem, title: str, x_label: str, y_label: str) -> None:
@@ -54,6 +62,24 @@ def set_title(item: pg.PlotItem, text: str) -> None:
 LEGEND_COLUMNS = 4
 
 
+class ReadableLogAxis(pg.AxisItem):
+    """An axis whose log mode labels 1, 2 and 5 times each power of ten, not all nine minor ticks.
+
+    pyqtgraph labels every minor tick of a log axis when fewer than three decades are in view, and on a
+    short plot those labels pile up into an unreadable column ("0.9 0.8 0.7 …"). Linear mode is unchanged.
+    """
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):  # pyqtgraph's names
+        ticks = [(spacing, values) for spacing, values in stdTicks if spacing >= 1.0]
+        if len(ticks) >= 3:
+            return ticks
+        mantissas = (2, 5) if maxVal - minVal > 1.0 else (2, 3, 5)
+        marks = mantissas if ticks else (1, *mantissas)  # the decades are labelled already when ticks has them
+        minor = [d + math.log10(m) for d in range(math.floor(minVal), math.ceil(maxVal)) for m in marks]
+        minor = [v for v in minor if minVal < v < maxVal]
+        return [*ticks, (None, minor)]
+
+
 class CurvePlot(QWidget):
     """A titled plot of named curves. `curve_clicked(key)` fires when the user clicks a curve."""
 
@@ -62,7 +88,7 @@ class CurvePlot(QWidget):
     def __init__(self, title: str, y_label: str, x_label: str = "step", legend: bool = True,
                  legend_corner: str = "top-right", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.widget = pg.PlotWidget()
+        self.widget = pg.PlotWidget(axisItems={"left": ReadableLogAxis("left")})
         self.item: pg.PlotItem = self.widget.getPlotItem()
         self.x_label = x_label
         configure_plot(self.item, title, x_label, y_label)

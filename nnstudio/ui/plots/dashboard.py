@@ -1,7 +1,10 @@
 """LivePlots: every training plot in one tabbed widget, fed by RunSeries.
 
 Only the visible tab redraws; switching tabs brings the new one up to date. A second run can be
-overlaid (dashed). `node_clicked(node_id)` fires when the user clicks a layer's curve or picks a layer,
+overlaid (dashed). A training recipe brings its own tabs (a GAN's players and samples, a map's U-matrix and
+hit map, robust accuracy, few-shot accuracy): `set_recipe(name)` shows the tabs the recipe's `live_views`
+name, and a run shown from the history picks its recipe from its records. `node_clicked(node_id)` fires when
+the user clicks a layer's curve or picks a layer,
 and `set_selected_nodes` highlights the series of nodes selected on the canvas.
 """
 
@@ -25,8 +28,44 @@ from PySide6.QtWidgets import (
 from nnstudio.ui.plots.base import CurvePlot
 from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
 from nnstudio.ui.plots.curves import LOSS_CURVES, LearningRateView, LossView, MetricView, draw_runs
+from nnstudio.ui.plots.gan import GanTab
 from nnstudio.ui.plots.layers import ActivationView, GradientView, WeightView
+from nnstudio.ui.plots.recipe_curves import FewShotView, RobustnessView
 from nnstudio.ui.plots.series import RunSeries
+from nnstudio.ui.plots.som import SomTab
+
+# live view id (RecipeSpec.live_views) -> the LivePlots attribute of the tab that shows it. "metrics" has no tab
+# of its own: the loss tab shows a supervised model's metrics, the map tab a SOM's two errors.
+VIEW_TABS = {"loss": "curves", "gan_losses": "gan", "gan_scores": "gan",
+             "gan_samples": "gan", "u_matrix": "som", "hit_map": "som", "robustness": "robustness",
+             "fewshot": "fewshot"}
+RECIPE_TABS = ("gan", "som", "robustness", "fewshot")
+
+
+def recipe_views(name: str) -> tuple[str, ...]:
+    """The live views a recipe declares; those of the default recipe for an unknown name."""
+    from nnstudio.training.recipes import DEFAULT_RECIPE, RECIPES
+
+    spec = RECIPES.get(name) or RECIPES[DEFAULT_RECIPE]
+    return spec.live_views
+
+
+def detect_recipe(run: RunSeries | None) -> str | None:
+    """The recipe a run's records come from, when they say (a run opened from the history); None: unknown yet."""
+    if run is None:
+        return None
+    named = run.start.get("recipe")
+    if isinstance(named, str):
+        return named
+    if run.has("gan/d_loss") or run.has("epoch/d_loss") or "samples" in run.latest:
+        return "gan"
+    if "som" in run.latest:
+        return "som"
+    if run.has("epoch/val_fewshot_accuracy"):
+        return "fewshot"
+    if run.has("epoch/val_robust_fgsm_accuracy") or run.has("epoch/val_robust_pgd_accuracy"):
+        return "adversarial"
+    return None
 
 
 class CurvesTab(QSplitter):
@@ -81,11 +120,16 @@ class LivePlots(QWidget):
         self.weights = WeightView()
         self.boundary_tab = BoundaryTab()
         self.boundary = self.boundary_tab.boundary
+        self.gan = GanTab()
+        self.som = SomTab()
+        self.robustness = RobustnessView()
+        self.fewshot = FewShotView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for widget, title in ((self.curves, "Loss && metrics"), (self.gradients, "Gradients"),
                               (self.activations, "Activations"), (self.weights, "Weights"),
-                              (self.boundary_tab, "Decision boundary")):
+                              (self.boundary_tab, "Decision boundary"), (self.gan, "GAN"), (self.som, "Map"),
+                              (self.robustness, "Robustness"), (self.fewshot, "Few-shot")):
             self.tabs.addTab(widget, title)
         self.tabs.currentChanged.connect(lambda _index: self.refresh())
         for view in (self.gradients, self.activations, self.weights):
@@ -112,7 +156,24 @@ class LivePlots(QWidget):
         self.selected: list[str] = []
         self.step_range: int | None = None
         self.history_records = None  # callable returning the primary run's records, for CSV export
+        self.recipe = ""
+        self.set_recipe("supervised")
         self.set_boundary_available(False)
+
+    # --- recipes -----------------------------------------------------------------------------
+    def set_recipe(self, name: str) -> None:
+        """Show the tabs of this recipe's live views (hide the other recipes'), and bring its first one up."""
+        if name == self.recipe:
+            return
+        self.recipe = name
+        wanted = {VIEW_TABS[view] for view in recipe_views(name) if view in VIEW_TABS}
+        for attribute in (*RECIPE_TABS, "curves"):
+            widget = getattr(self, attribute)
+            self.tabs.setTabVisible(self.tabs.indexOf(widget), attribute in wanted or
+                                    (attribute == "curves" and not wanted))
+        first = next((getattr(self, a) for a in (*RECIPE_TABS, "curves") if a in wanted), self.curves)
+        if not self.tabs.isTabVisible(self.tabs.currentIndex()) or self.tabs.currentWidget() is not first:
+            self.tabs.setCurrentWidget(first)
 
     # --- data --------------------------------------------------------------------------------
     def show_run(self, primary: RunSeries | None, label: str = "", overlay: RunSeries | None = None,
@@ -124,6 +185,9 @@ class LivePlots(QWidget):
         if overlay is not None:
             shown += f" (solid) against {overlay_label} (dashed)"
         self.caption.setText(shown)
+        found = detect_recipe(primary)
+        if found is not None or (primary is not None and primary.start):
+            self.set_recipe(found or "supervised")  # a live run's recipe is set by the workbench
         self.refresh()
 
     def runs(self) -> list[tuple[RunSeries, str]]:
@@ -179,9 +243,11 @@ class LivePlots(QWidget):
     def plots_in_current_tab(self) -> list[tuple[str, object]]:
         """(title, plot with export_png) for each plot on the visible tab."""
         view = self.tabs.currentWidget()
+        if hasattr(view, "plots"):  # a recipe's tab lists its own
+            return view.plots()
         if view is self.curves:
-            found = [("Loss", view.loss.plot), ("Score", view.metrics.score), ("Error", view.metrics.error),
-                     ("Learning rate", view.lr)]
+            found = [("Loss", view.loss.plot), ("Loss terms", view.loss.terms), ("Score", view.metrics.score),
+                     ("Error", view.metrics.error), ("Learning rate", view.lr)]
             return [(title, plot) for title, plot in found if plot.isVisible()]
         if view is self.gradients:
             return [("Gradient norms", view.lines), ("Gradient heatmap", view.heatmap)]

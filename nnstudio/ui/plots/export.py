@@ -1,7 +1,8 @@
 """The metric history as CSV: one row per record, one column per scalar, layers named by node name.
 
 Per-layer values get a column each, e.g. `grad_norm[dense1]` or `act_std[relu1]`, so a spreadsheet can
-plot any of them without parsing JSON. Histograms are left out (they are not scalars).
+plot any of them without parsing JSON. Each loss term of a step gets a column too (`loss_kl`, beside the
+epoch rows' `train_loss_kl`). Histograms are left out (they are not scalars).
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ def flatten(record: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
             row[key] = str(value).lower()
         elif isinstance(value, (int, float, str)) or value is None:
             row[key] = value
+    terms = record.get("terms")
+    if isinstance(terms, dict):  # a step of a graph with loss nodes: loss_<term>, as the epoch rows name them
+        row.update({f"loss_{name}": value for name, value in terms.items()
+                    if isinstance(value, (int, float)) and not isinstance(value, bool)})
     layers = record.get("layers")
     kind = record.get("kind")
     if isinstance(layers, dict) and kind in LAYER_COLUMNS:

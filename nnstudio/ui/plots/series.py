@@ -3,7 +3,11 @@
 MetricHistory hands out list copies of a series, which costs O(N) per read. Live plots redraw up to 30
 times a second, so the GUI keeps its own arrays and appends only the records that are new since the last
 refresh. The naming is MetricHistory's: "step/loss", "epoch/val_loss", "grads/<node id>",
-"activations/<node id>/mean", and histograms per ("activations" | "weights", node id).
+"activations/<node id>/mean", and histograms per ("activations" | "weights", node id). A graph with loss nodes
+adds one series per term: "epoch/train_loss_<term>", "epoch/val_loss_<term>" and, from the step records'
+"terms" object, "step/loss_<term>". Recipes add record kinds whose payload is a picture, not a number: the
+latest record of each kind in VIEW_KINDS ("samples" of a GAN, "som" maps, "fewshot" scores) is kept whole in
+`latest`, and a GAN's first "samples" record, which carries the real points, in `reference`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from nnstudio.metrics.history import MetricHistory
 
 LAYERED = ("grads", "activations", "weights")
 LAYER_KEYS = ("mean", "std", "zero_fraction")
+VIEW_KINDS = ("samples", "som", "fewshot")
+
+
+def term_series(term: str) -> str:
+    """The metric name of one loss term, as training/objective.py's term_metric: `loss_<loss node name>`."""
+    return f"loss_{term}"
 
 
 class GrowingSeries:
@@ -80,6 +90,9 @@ class RunSeries:
     end: dict[str, Any] = field(default_factory=dict)
     revision: int = 0  # bumped on every ingest, so views can skip redraws
     changed: set[str] = field(default_factory=set)  # series names touched since the last take_changed()
+    latest: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind in VIEW_KINDS -> its newest record
+    counts: dict[str, int] = field(default_factory=dict)  # kind in VIEW_KINDS -> records seen, to skip redraws
+    reference: dict[str, Any] = field(default_factory=dict)  # the samples record that holds the real points
 
     @classmethod
     def from_history(cls, history: MetricHistory) -> RunSeries:
@@ -105,6 +118,14 @@ class RunSeries:
 
     def names(self, prefix: str = "") -> list[str]:
         return sorted(name for name in self.series if name.startswith(prefix))
+
+    def terms(self) -> list[str]:
+        """The loss terms of a graph with loss nodes, in the objective's order; empty for a plain project."""
+        named = self.start.get("terms")
+        if isinstance(named, list):
+            return [str(name) for name in named]
+        prefix = "epoch/train_loss_"  # a history from before the start record listed them
+        return [name[len(prefix):] for name in self.series if name.startswith(prefix)]
 
     def layer_ids(self, kind: str) -> list[str]:
         """Node ids with data of a layered kind, in the graph order given by the start record."""
@@ -138,11 +159,20 @@ class RunSeries:
                 self.layers = {str(k): str(v) for k, v in layers.items()}
         elif kind == "end":
             self.end = dict(record)
+        elif kind in VIEW_KINDS:
+            self.latest[kind] = record
+            self.counts[kind] = self.counts.get(kind, 0) + 1
+            if kind == "samples" and "real" in record:
+                self.reference = record
         for key, value in record.items():
             if key in ("step", "epoch") or isinstance(value, (bool, dict, list, str)):
                 continue
             if isinstance(value, (int, float)) or value is None:
                 self._add(f"{kind}/{key}", step, value)
+        terms = record.get("terms")
+        if kind == "step" and isinstance(terms, dict):  # named as the epoch records name them: loss_<term>
+            for name, value in terms.items():
+                self._add(f"step/{term_series(name)}", step, value)
         if kind in LAYERED:
             self._ingest_layers(kind, step, int(record.get("epoch", 0) or 0), record.get("layers") or {})
 

@@ -20,9 +20,12 @@ MARGIN = 0.1  # share of the data's range added on each side
 
 
 def supports_boundary(job: TrainingJob) -> bool:
-    """Only 2-D point data with class targets has a boundary to draw."""
+    """Only a classifier of 2-D points has a boundary to draw: a recipe that trains its own way (a GAN on a
+    ring of Gaussians, a map) is no classifier of its inputs, even on point data with class labels."""
+    from nnstudio.training.recipes import RECIPES
+
     return (job.data.kind == "points2d" and tuple(job.data.input_shape) == (2,)
-            and job.task in ("classification", "binary"))
+            and job.task in ("classification", "binary") and RECIPES[job.recipe].objective)
 
 
 def grid_ranges(x: np.ndarray) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 SETTINGS_DOCK = "dock_training_settings"
 TRAINING_DOCK = "dock_training"
+# The live plots (total loss, each loss term, metrics, learning rate) cannot be read in less: the dock, which
+# shares the Problems dock's short default height, grows to this (at most 3/5 of the window) on the first
+# Train. The canvas is locked while a run trains, so the plots are what the user looks at then.
+READABLE_DOCK = 540
 
 
 def _import_engine() -> None:
@@ -51,6 +55,7 @@ class TrainingController(QObject):
         self.export_dialog = None  # File ▸ Export Model…, kept while an export it started runs
         self.ask_before_close = True
         self._importing = False
+        self._made_room = False
         self._poller = FuturePoller(self)
         self.settings_dock = self._dock("Training settings", SETTINGS_DOCK, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_dock = self._dock("Training", TRAINING_DOCK, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -111,6 +116,7 @@ class TrainingController(QObject):
         self.settings_dock.setWidget(self.bench.settings_panel)
         self.training_dock.setWidget(self.bench.dock_body)
         self.training_dock.visibilityChanged.connect(self.bench._update_boundary_wanted)
+        self.bench.run_started.connect(lambda _session: self._make_room())  # F5, the menu or the Train button
         GuiThreadCollector.settle()  # torch and the engine are in: keep them out of later collections
         self.ready.emit()
 
@@ -160,6 +166,20 @@ class TrainingController(QObject):
         self.training_dock.show()
         self.training_dock.raise_()
         return bench.train()
+
+    def _make_room(self) -> None:
+        """Once per window: a docked Training dock too short (or narrow) to read the plots in grows."""
+        dock = self.training_dock
+        if self._made_room or dock.isFloating():
+            return
+        self._made_room = True
+        area = self.window.dockWidgetArea(dock)
+        across = area in (Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea)
+        size, room = (dock.height(), self.window.height()) if across else (dock.width(), self.window.width())
+        wanted = min(READABLE_DOCK, room * 3 // 5)
+        if size < wanted:
+            orientation = Qt.Orientation.Vertical if across else Qt.Orientation.Horizontal
+            self.window.resizeDocks([dock], [wanted], orientation)
 
     def toggle_pause(self) -> None:
         bench = self._bench()

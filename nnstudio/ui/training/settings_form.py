@@ -1,6 +1,7 @@
 """Editors for every training setting, generated from the settings' ParamSpecs with the inspector's ParamForm.
 
-The general settings come first, then one collapsible group per section (optimizer, loss, schedule,
+The recipe (how the graph is trained, with its own params and explanation; recipe_form.py) comes first,
+then the general settings, then one collapsible group per section (optimizer, loss, schedule,
 regularisation, early stopping, instrumentation). Rows that do not apply to the chosen optimizer, loss
 or schedule are hidden. Every change is an undoable command; undo and redo come back through
 `refresh()`, which the controller calls when the project's training section changes.
@@ -8,18 +9,22 @@ or schedule are hidden. Every change is an undoable command; undo and redo come 
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QToolButton, QVBoxLayout, QWidget
 
 from nnstudio.analysis.diagnostics import Diagnostic
-from nnstudio.layers.params import ParamKind, ParamSpec, ParamValueError
+from nnstudio.layers.params import ParamSpec, ParamValueError
 from nnstudio.training.settings import TrainingSettings, applies, parse_settings, specs_of
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector import ParamForm
 from nnstudio.ui.training.commands import push_setting
+from nnstudio.ui.training.form_values import SPIN_LIMIT, editable, from_form, to_form
+from nnstudio.ui.training.recipe_form import RecipeEditor
+
+__all__ = ["SPIN_LIMIT", "Collapsible", "TrainingSettingsEditor", "editable", "from_form", "to_form"]
 
 SECTION_TITLES = {
     "optimizer": "Optimizer",
@@ -31,39 +36,6 @@ SECTION_TITLES = {
 }
 NAME_LABELS = {"optimizer": "Optimizer", "loss": "Loss", "schedule": "Schedule"}
 OPEN_AT_START = ("optimizer",)
-SPIN_LIMIT = 2**31 - 1  # Qt spin boxes hold 32-bit ints; the seed allows more, which a spin box cannot show
-
-
-def editable(spec: ParamSpec, label: str = "") -> ParamSpec:
-    """The spec as a form can edit it: 32-bit bounds for integer spin boxes, lists of numbers as text
-    (see `to_form` / `from_form`), and an optional label."""
-    if spec.kind is ParamKind.INT and spec.maximum is not None and spec.maximum > SPIN_LIMIT:
-        spec = replace(spec, maximum=SPIN_LIMIT)
-    if spec.kind is ParamKind.FLOAT_LIST:
-        spec = replace(spec, kind=ParamKind.STRING, default="", optional=False,
-                       doc=f"{spec.doc} Numbers separated by commas; empty for none.")
-    return replace(spec, label=label) if label else spec
-
-
-def to_form(spec: ParamSpec, value: Any) -> Any:
-    """A setting's value as its form field shows it."""
-    if spec.kind is ParamKind.FLOAT_LIST:
-        return ", ".join(f"{v:g}" for v in value) if isinstance(value, list) else ""
-    return value
-
-
-def from_form(spec: ParamSpec, value: Any) -> Any:
-    """A form field's value as the setting stores it; raises ParamValueError with the reason."""
-    if spec.kind is ParamKind.FLOAT_LIST:
-        text = str(value).strip()
-        if not text:
-            return spec.coerce(None) if spec.optional else spec.coerce([])
-        try:
-            numbers = [float(t) for t in text.replace(";", ",").replace(" ", ",").split(",") if t]
-        except ValueError:
-            raise ParamValueError(f"expected numbers separated by commas, got {text!r}") from None
-        return spec.coerce(numbers)
-    return value
 
 
 class Collapsible(QWidget):
@@ -107,6 +79,9 @@ class TrainingSettingsEditor(QWidget):
         values = self._values()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self.recipe = RecipeEditor(document)
+        self.groups["recipe"] = Collapsible("Recipe", self.recipe, expanded=True)
+        layout.addWidget(self.groups["recipe"])
         general = ParamForm([editable(s) for s in specs_of(TrainingSettings)], self._shown("", values),
                             lambda n, v: self._changed("", n, v))
         self.forms[""] = general
@@ -153,6 +128,7 @@ class TrainingSettingsEditor(QWidget):
 
     def refresh(self) -> None:
         """Show the document's current values (after undo, redo or opening another file)."""
+        self.recipe.set_document(self.document)
         values = self._values()
         for section, form in self.forms.items():
             form.set_values(self._shown(section, values[section] if section else values))
@@ -179,14 +155,19 @@ class TrainingSettingsEditor(QWidget):
         self.locked = locked
         for form in self.forms.values():
             form.setEnabled(not locked)
+        self.recipe.set_locked(locked)
 
     def show_problems(self, diagnostics: list[Diagnostic]) -> None:
         """Put each setting's problem under its field (diagnostics carry param="training.x.y")."""
         for form in self.forms.values():
             form.clear_problems()
+        recipe = {d.param: d.message.split(": ", 1)[-1] for d in diagnostics
+                  if (d.param or "").startswith("training.recipe")}
+        if self.recipe.show_problems(recipe):
+            self.groups["recipe"].set_expanded(True)
         for diagnostic in diagnostics:
             place = diagnostic.param or ""
-            if not place.startswith("training."):
+            if not place.startswith("training.") or place.startswith("training.recipe"):
                 continue
             parts = place.split(".")[1:]
             section, name = ("", parts[0]) if len(parts) == 1 else (parts[0], parts[1])

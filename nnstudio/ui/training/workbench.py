@@ -26,6 +26,7 @@ from nnstudio.ui.training.marker import NodeMarker
 from nnstudio.ui.training.panel import RunControls, SettingsPanel
 from nnstudio.ui.training.preview import DatasetLoader
 from nnstudio.ui.training.problems import ProblemsBridge, divergence_diagnostic, training_diagnostics
+from nnstudio.ui.training.recipe_form import recipe_section
 from nnstudio.ui.training.run_actions import RunActions
 from nnstudio.ui.training.runs_panel import RunsPanel
 from nnstudio.ui.training.session import RunSession
@@ -103,6 +104,8 @@ class Workbench(QObject):
         self.tabs.currentChanged.connect(self._update_boundary_wanted)
         self.evaluator.done.connect(self._on_evaluated)
         self.evaluator.failed.connect(self.evaluation.show_error)
+        self.evaluator.sampled.connect(self.evaluation.show_samples)
+        self.evaluation.sample_runner = self.evaluator.sample
         self.shown_records: list[dict] = []
 
     def set_document(self, document) -> None:
@@ -247,6 +250,7 @@ class Workbench(QObject):
                                      "until the run ends.")
         self.shown_records = session.records
         self.plots.show_run(session.series, session.record.name)
+        self.plots.set_recipe(recipe_section(session.record.training)[0])
         self.plots.set_step_range(None)
         self.plots.boundary.clear()  # the tab stays where it is until the run says whether it has a boundary
         self.tabs.setCurrentWidget(self.plots)

@@ -132,7 +132,8 @@ class TrainingWorker(QObject):
 
         configure_torch()  # threads chosen to leave the GUI a core; preloads torch._dynamo off the GUI thread
         from nnstudio.io import ProjectFileError, loads, save
-        from nnstudio.training import CheckpointError, Trainer, TrainingInputError, load_checkpoint, prepare
+        from nnstudio.training import CheckpointError, TrainingInputError, load_checkpoint, prepare
+        from nnstudio.training.recipes import create_trainer
 
         request = self.request
         try:
@@ -144,7 +145,7 @@ class TrainingWorker(QObject):
         except ProjectFileError as exc:
             return RunOutcome("failed", f"the project snapshot could not be read: {exc}")
         note = self._initial_weights(job)
-        trainer = Trainer(job, request.out_dir, writer=lambda folder: save(project, folder / PROJECT_FILE))
+        trainer = create_trainer(job, request.out_dir, writer=lambda folder: save(project, folder / PROJECT_FILE))
         if request.resume_from is not None:
             try:
                 trainer.restore(load_checkpoint(request.resume_from))
@@ -196,9 +197,11 @@ class TrainingWorker(QObject):
             trainer.request_stop()
 
     def _describe(self, trainer, job, note: str) -> RunStarted:
+        from nnstudio.ui.training.boundary import supports_boundary
+
         data = job.data
         points = None
-        if data.kind == "points2d" and tuple(data.input_shape) == (2,) and job.task in ("classification", "binary"):
+        if supports_boundary(job):
             points = (data.train.x.numpy(), data.train.y.numpy().reshape(-1).round().astype(int))
         return RunStarted(job.task, data.kind, data.num_classes, data.class_names, trainer.settings.epochs,
                           trainer.steps_per_epoch, trainer.settings.batch_size, dict(job.names), points,

@@ -14,6 +14,7 @@ from nnstudio.examples import EXAMPLES
 from nnstudio.io.export import FORMATS, export_model
 from nnstudio.io.export.parity import TOLERANCE, as_tensors, make_inputs
 from nnstudio.io.project_file import load
+from nnstudio.training.recipes.registry import export_model as recipe_export_model
 from tests.io.export.fresh_process import CHECK_ARTEFACTS, json_result, run_without_nnstudio
 
 FILE_FORMATS = {"torchscript": "model.pt", "exported-program": "model.pt2", "onnx": "model.onnx",
@@ -31,7 +32,7 @@ def test_example_exports_load_without_nnstudio(example: str, tmp_path: Path) -> 
         assert any("untrained" in m for m in result.messages)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*FILE_FORMATS.values(), "model.json"])
 
-    compiled = build_module(project)
+    compiled = recipe_export_model(build_module(project), project)  # a GAN's: the generator
     compiled.module.eval()
     inputs = make_inputs(compiled, 7, seed=123)  # a batch size no exporter saw
     with torch.no_grad():

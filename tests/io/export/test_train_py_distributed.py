@@ -10,7 +10,14 @@ import torch
 from nnstudio.io.export import export_model
 from nnstudio.io.project_file import load
 from nnstudio.training import prepare
-from tests.training.distributed_helpers import SGD, finish, reference_run, torchrun, write_project
+from tests.training.distributed_helpers import (
+    SGD,
+    finish,
+    objective_project,
+    reference_run,
+    torchrun,
+    write_project,
+)
 
 
 @pytest.mark.slow
@@ -27,6 +34,24 @@ def test_train_py_under_torchrun_trains_the_global_batch(tmp_path):
     assert trained.keys() == reference.state.keys()
     for key, value in reference.state.items():
         torch.testing.assert_close(trained[key], value, rtol=0, atol=1e-5, msg=key)
+
+
+@pytest.mark.slow
+def test_train_py_of_a_multi_loss_graph_under_torchrun_trains_the_global_batch(tmp_path):
+    """ce + 0.5·distill + 0.01·sparse, whose teacher gets no gradient: the Objective under DDP (which must
+    find those unused parameters) matches one process on the global batches, with the same tolerance."""
+    project = objective_project()
+    folder = tmp_path / "export"
+    export_model(project, "python", folder)
+    assert "UNUSED_PARAMETERS = True" in (folder / "train.py").read_text()
+    code, out, err = finish(torchrun(["train.py"], folder))
+    assert code == 0, err
+    assert out.count("epoch 3/3") == 1 and "train_loss_distill" in out
+    trained = torch.load(folder / "trained.pt", weights_only=True)
+    reference = reference_run(prepare(project), world=2, epochs=3, lr=SGD["lr"], momentum=SGD["momentum"])
+    assert trained.keys() == reference.model.state_dict().keys()  # the inference model: no teacher
+    for key, value in trained.items():
+        torch.testing.assert_close(value, reference.state[key], rtol=0, atol=1e-5, msg=key)
 
 
 def test_train_py_refuses_a_global_batch_that_does_not_split(tmp_path, monkeypatch):

