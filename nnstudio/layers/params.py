@@ -141,6 +141,26 @@ class ParamSpec:
 _BAD = object()
 
 
+def coerce_params(specs: tuple[ParamSpec, ...], given: Any, where: str,
+                  owner: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Defaults overlaid with `given`, each value checked by its spec, for sections shaped {"params": {...}}
+    (a dataset's, a recipe's). Problems are (place, message) pairs under `where`; `owner` names whose params
+    they are in the message about an unknown one ("digits", "the gan recipe")."""
+    defaults = {spec.name: spec.default for spec in specs}
+    if not isinstance(given, dict):
+        return defaults, [(where, "expected an object mapping param names to values")]
+    known = {spec.name for spec in specs}
+    takes = f"; it takes {', '.join(sorted(known))}" if known else "; it takes none"
+    problems = [(f"{where}.{key}", f"{owner} has no such param{takes}") for key in given if key not in known]
+    for spec in specs:
+        if spec.name in given:
+            try:
+                defaults[spec.name] = spec.coerce(given[spec.name])
+            except ParamValueError as exc:
+                problems.append((f"{where}.{spec.name}", str(exc)))
+    return defaults, problems
+
+
 def _fmt(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else repr(number)
 

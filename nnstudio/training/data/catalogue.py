@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from nnstudio.layers.params import ParamValueError
+from nnstudio.layers.params import coerce_params
 from nnstudio.training.data.arrays import NUMPY_SPEC
 from nnstudio.training.data.base import DatasetError, DatasetSpec, DataSplits, LoadContext, resolve_path
 from nnstudio.training.data.bundled import BUNDLED
@@ -98,21 +98,7 @@ def _spec_problems(name: Any, problems: list[Problem]) -> DatasetSpec | None:
 
 def _coerce_params(spec: DatasetSpec, params: Any) -> tuple[dict[str, Any], list[Problem]]:
     """Defaults overlaid with the given params, each checked by its ParamSpec."""
-    if not isinstance(params, dict):
-        return spec.defaults(), [("dataset.params", "expected an object mapping param names to values")]
-    known = {p.name for p in spec.params}
-    problems = [(f"dataset.params.{key}", f"{spec.name} has no such param"
-                 + (f"; it takes {', '.join(sorted(known))}" if known else "; it takes none"))
-                for key in params if key not in known]
-    values = spec.defaults()
-    for param in spec.params:
-        if param.name not in params:
-            continue
-        try:
-            values[param.name] = param.coerce(params[param.name])
-        except ParamValueError as exc:
-            problems.append((f"dataset.params.{param.name}", str(exc)))
-    return values, problems
+    return coerce_params(spec.params, params, "dataset.params", spec.name)
 
 
 def _fraction_problems(spec: DatasetSpec, dataset: dict[str, Any]) -> list[Problem]:

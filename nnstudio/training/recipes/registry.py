@@ -11,7 +11,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from nnstudio.analysis.diagnostics import Diagnostic, error
-from nnstudio.layers.params import ParamValueError
+from nnstudio.layers.params import coerce_params
 from nnstudio.training.recipes.spec import RecipeSpec
 
 if TYPE_CHECKING:
@@ -61,20 +61,7 @@ def parse_recipe(section: Any) -> tuple[RecipeSpec, dict[str, Any], list[Problem
 
 
 def _coerce(spec: RecipeSpec, params: Any) -> tuple[dict[str, Any], list[Problem]]:
-    if not isinstance(params, dict):
-        return spec.defaults(), [("training.recipe.params", "expected an object mapping param names to values")]
-    known = {p.name for p in spec.params}
-    problems = [(f"training.recipe.params.{key}", f"the {spec.name} recipe has no such param"
-                 + (f"; it takes {', '.join(sorted(known))}" if known else "; it takes none"))
-                for key in params if key not in known]
-    values = spec.defaults()
-    for param in spec.params:
-        if param.name in params:
-            try:
-                values[param.name] = param.coerce(params[param.name])
-            except ParamValueError as exc:
-                problems.append((f"training.recipe.params.{param.name}", str(exc)))
-    return values, problems
+    return coerce_params(spec.params, params, "training.recipe.params", f"the {spec.name} recipe")
 
 
 def recipe_problems(project: Project, analysis: Analysis, data: Any = None) -> list[Diagnostic]:
