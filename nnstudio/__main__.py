@@ -1,4 +1,4 @@
-"""Composition root for the command line: a subcommand runs headless, anything else opens the app."""
+"""Composition root for the command line: a subcommand runs headless; nothing, a project or Qt options open the app."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    from nnstudio.cli import SUBCOMMANDS
+    from nnstudio.cli.main import opens_app
 
-    wants_cli = bool(args) and (args[0] in SUBCOMMANDS or args[0] in ("-h", "--help", "--debug"))
-    if wants_cli:
+    if not opens_app(args):  # a subcommand, or a word that is none and gets "no such command"
         from nnstudio.cli import main as cli_main
 
         return cli_main(args)

@@ -41,3 +41,23 @@ def error(code: str, message: str, **where) -> Diagnostic:
 
 def warning(code: str, message: str, **where) -> Diagnostic:
     return Diagnostic(code, Severity.WARNING, message, **where)
+
+
+def node_place(name: str, node_type: str) -> str:
+    """How every message names a node: `node 'fc1' (Linear)`. The file loader and `validate` share it, so a
+    load error and a graph error about the same node read alike."""
+    return f"node {name!r} ({node_type})"
+
+
+def located(diagnostic: Diagnostic, names: dict[str, tuple[str, str]]) -> str:
+    """A diagnostic's message with its node named as `node_place` does: "fc1.out_features: expected ..."
+    becomes "node 'fc1' (Linear): out_features: expected ...". `names` maps node id to (name, type)."""
+    message = diagnostic.message
+    if diagnostic.node_id not in names:
+        return message
+    name, node_type = names[diagnostic.node_id]
+    place = node_place(name, node_type)
+    for detail in (diagnostic.param, diagnostic.port):
+        if detail and message.startswith(f"{name}.{detail}: "):
+            return f"{place}: {detail}: {message[len(name) + len(detail) + 3:]}"
+    return f"{place}: {message.removeprefix(f'{name}: ')}"

@@ -36,9 +36,15 @@ def run_import(args: argparse.Namespace) -> int:
         raise CliError(f"--out {args.out}: the project file must end in .nnstudio")
     if not out.parent.is_dir():
         raise CliError(f"--out {args.out}: the folder {out.parent} does not exist")
-    if args.source.endswith(".zip") and ":" not in Path(args.source).name:
+    if is_bundle(args.source):
         return _import_bundle(args, out)
     return _import_class(args, out)
+
+
+def is_bundle(source: str) -> bool:
+    """A bundle is any .zip (or .ZIP) path; `file.py:Class` references name a class instead."""
+    name = Path(source).name
+    return ":" not in name and Path(name).suffix.lower() == ".zip"
 
 
 def _import_class(args: argparse.Namespace, out: Path) -> int:

@@ -1,8 +1,9 @@
 """`nnstudio train` and `nnstudio evaluate`: the training engine from the command line.
 
-Exit codes: 0 training finished; 1 training failed (e.g. a non-finite loss); 2 bad input (settings, data,
-file or checkpoint, a --distributed launch without torchrun), reported as one line naming the place; 130
-stopped by Ctrl-C after saving a checkpoint. With --distributed only rank 0 prints, logs and saves.
+Exit codes: 0 training finished; 1 training failed (e.g. a non-finite loss, a distributed rank that stopped
+answering); 2 bad input (settings, data, file or checkpoint, an --out that cannot be written, a --distributed
+launch without torchrun), reported as one line naming the place, before anything trains; 130 stopped by Ctrl-C
+after saving a checkpoint. With --distributed only rank 0 prints, logs and saves.
 """
 
 from __future__ import annotations
@@ -12,13 +13,15 @@ import contextlib
 import json
 import signal
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from nnstudio.cli.common import CliError, open_project
+from nnstudio.cli.common import CliError, open_project, positive_int
 from nnstudio.io.project_file import save
 from nnstudio.model.project import Project
+from nnstudio.training.dist_timeout import DEFAULT_TIMEOUT, TIMEOUT_ENV
 
 LAUNCH_HINT = "torchrun --nproc_per_node=N -m nnstudio train FILE --distributed"
 
@@ -32,17 +35,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument("--device", help="override training.device (auto, cpu, cuda, mps)")
     train.add_argument("--seed", type=int, help="override training.seed")
     train.add_argument("--out", help="output folder for checkpoints (default: runs/<project name>)")
-    train.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint folder")
+    train.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint folder; --lr then replaces "
+                       "the checkpoint's learning rate (and says so)")
     train.add_argument("--init-weights", metavar="PATH",
                        help="start from these weights, matched by node name and shape (sets init.weights): a "
                             ".safetensors or torch file, a checkpoint or run folder, an export or a bundle .zip")
     train.add_argument("--metrics", metavar="FILE", help="write every logged record as JSON lines")
-    train.add_argument("--threads", type=int, help="torch intra-op threads (default: torch's choice)")
+    train.add_argument("--threads", type=positive_int, help="torch intra-op threads (default: torch's choice)")
     train.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     train.add_argument("--distributed", action="store_true",
                        help="train with DistributedDataParallel on the processes torchrun starts: "
                             f"{LAUNCH_HINT}. training.batch_size is then the GLOBAL batch, split evenly "
                             "over the processes (it must be a multiple of their number)")
+    train.add_argument("--dist-timeout", metavar="SECONDS", default=None,
+                       help="with --distributed: how long a process waits for the others (to join, and in every "
+                            "exchange) before the run fails naming the process that stopped answering (default: "
+                            f"${TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g})")
     train.set_defaults(func=run_train)
 
     evaluate = subparsers.add_parser("evaluate", help="score a checkpoint on the test (or validation) split")
@@ -117,10 +125,15 @@ def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False):
                                       device=args.device, seed=getattr(args, "seed", None))
     if getattr(args, "init_weights", None):
         project.init.weights = str(Path(args.init_weights).resolve())  # relative to where the command runs
+    from nnstudio.cli.file_progress import FileProgress
+
+    reading = FileProgress()
     try:
-        job = prepare(project, _base_dir(args.file))
+        job = prepare(project, _base_dir(args.file), progress=reading)
     except TrainingInputError as exc:
         raise CliError(str(exc)) from None
+    finally:
+        reading.close()
     for warning in [] if quiet else job.warnings:
         print(f"warning: {warning.message}", file=sys.stderr)
     if job.init_report is not None and not quiet and "init_weights" in vars(args):
@@ -139,7 +152,8 @@ def run_train(args: argparse.Namespace) -> int:
         configure_torch(args.threads, leave_for_gui=False)
     project = open_project(args.file)
     job = _prepare(args, project)
-    trainer = create_trainer(job, _out_dir(args), writer=lambda folder: save(project, folder / "project.nnstudio"))
+    out = _writable_out(_out_dir(args))
+    trainer = create_trainer(job, out, writer=lambda folder: save(project, folder / "project.nnstudio"))
     return _train(args, trainer, lead=True)
 
 
@@ -147,15 +161,27 @@ def _out_dir(args: argparse.Namespace) -> Path:
     return Path(args.out) if args.out else Path("runs") / (Path(args.file.removeprefix("example:")).stem or "run")
 
 
+def _writable_out(out: Path) -> Path:
+    """`out` once a file could be made in its checkpoints folder: an unwritable --out is bad input (exit 2),
+    found before anything trains rather than when the first epoch's checkpoint is written."""
+    if out.exists() and not out.is_dir():
+        raise CliError(f"{out}: not a folder (--out names the folder that receives the checkpoints)")
+    folder = out / "checkpoints"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):  # unnamed where the OS allows: nothing is left even on kill -9
+            pass
+    except OSError as exc:
+        raise CliError(f"{folder}: cannot write checkpoints there ({exc.strerror or exc})") from None
+    return out
+
+
 def _train(args: argparse.Namespace, trainer, lead: bool, prefix: str = "") -> int:
     """Resume if asked, run, report. Only the lead process (rank 0) shows progress, metrics and results."""
-    from nnstudio.training import CheckpointError, Status, load_checkpoint
+    from nnstudio.training import Status
 
     if args.resume:
-        try:
-            trainer.restore(load_checkpoint(args.resume))
-        except CheckpointError as exc:
-            raise CliError(str(exc)) from None
+        _resume(args, trainer, lead)
     progress = Progress(trainer, sys.stderr) if lead else None
     with _metrics_file(args.metrics if lead else None) as stream, _stop_on_ctrl_c(trainer, lead):
         if stream is not None:
@@ -173,18 +199,48 @@ def _train(args: argparse.Namespace, trainer, lead: bool, prefix: str = "") -> i
     return 130 if result.status is Status.STOPPED else 0
 
 
+def _resume(args: argparse.Namespace, trainer, lead: bool) -> None:
+    """Restore the checkpoint --resume names, then apply --lr to it; what that changes is said in one line each
+    (by the lead process alone). A checkpoint further along than --epochs is refused."""
+    from nnstudio.training import CheckpointError, load_checkpoint
+    from nnstudio.training.loop_state import check_resume, lr_override_problem, override_lr
+
+    try:
+        checkpoint = load_checkpoint(args.resume)
+        check_resume(checkpoint, trainer.settings.epochs)
+        trainer.restore(checkpoint)
+    except CheckpointError as exc:
+        raise CliError(str(exc)) from None
+    lines = [f"warning: {note}" for note in checkpoint.notes]
+    lr = getattr(args, "lr", None)
+    if lr is not None:
+        problem = lr_override_problem(trainer)
+        if problem:
+            raise CliError(problem)
+        changed = override_lr(trainer, lr, checkpoint)
+        lines += [changed] if changed else []
+    for line in lines if lead else []:
+        print(line, file=sys.stderr)
+
+
 def _run_distributed(args: argparse.Namespace) -> int:
     """One rank of a torchrun launch.
 
     Input errors (settings, files, data) come out the same on every process of a machine, so rank 0 reports
     them, plus the first process of each other machine (whose files may differ), prefixed with its rank."""
+    from nnstudio.training.dist_timeout import dist_timeout
     from nnstudio.training.distributed import DistributedTrainer, LaunchError, batch_problem, launch_env, session
+    from nnstudio.training.rank_watch import RankStalled
     from nnstudio.training.recipes.registry import distributed_recipe_problem
 
     try:
+        timeout = dist_timeout(args.dist_timeout)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    try:
         env = launch_env()
     except LaunchError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(_recipe_refusal(args.file) or str(exc)) from None
     lead = env.rank == 0
     try:
         if args.threads is not None:
@@ -196,19 +252,35 @@ def _run_distributed(args: argparse.Namespace) -> int:
         problem = distributed_recipe_problem(job) or batch_problem(job.settings.batch_size, env.world_size)
         if problem:
             raise CliError(problem)
+        out = _writable_out(_out_dir(args)) if lead else _out_dir(args)  # rank 0 alone writes
         try:
-            with session(env, job.settings.device) as joined:
-                trainer = DistributedTrainer(job, joined, _out_dir(args),
+            with session(env, job.settings.device, timeout) as joined:
+                trainer = DistributedTrainer(job, joined, out,
                                              writer=lambda folder: save(project, folder / "project.nnstudio"))
                 return _train(args, trainer, lead, prefix="" if lead else f" [rank {env.rank}]")
         except LaunchError as exc:
             raise CliError(str(exc)) from None
+        except RankStalled as exc:  # while restoring (a run reports it as a failed run itself)
+            raise CliError(exc.message, exit_code=1) from None
     except CliError as exc:
         if lead:
             raise
         if env.local_rank == 0:
             raise CliError(f"[rank {env.rank}] {exc}", exc.exit_code) from None
         return exc.exit_code
+
+
+def _recipe_refusal(file: str) -> str | None:
+    """The project's recipe's refusal of --distributed, if it has one: said before how to launch, since no
+    launch would help. Only the recipe is read; a project that cannot even be opened is left to the launch."""
+    from nnstudio.training.recipes.registry import distributed_recipe_problem, parse_recipe
+
+    try:
+        training = open_project(file).training
+    except CliError:
+        return None
+    spec, _, _ = parse_recipe(training.get("recipe") if isinstance(training, dict) else None)
+    return distributed_recipe_problem(argparse.Namespace(recipe=spec.name))
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from torch import fx, nn
 from nnstudio.analysis.diagnostics import Diagnostic
 from nnstudio.analysis.validate import Analysis, analyze
 from nnstudio.compile.init import apply_init
+from nnstudio.compile.memory import memory_problem
 from nnstudio.compile.objective import NODE_META_KEY, ObjectivePlan, emit_objective, inference_graph, plan_objective
 from nnstudio.layers.registry import Registry, default_registry
 from nnstudio.layers.spec import Construct, Inputs
@@ -135,6 +136,9 @@ def build_module(
     analysis = analysis or analyze(graph, registry)
     if not analysis.ok:
         raise CompileError(analysis.errors)
+    too_large = memory_problem(graph, analysis)  # before any weight is allocated
+    if too_large is not None:
+        raise CompileError([too_large])
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(init.seed)
         return _build(graph, analysis, init)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
 
 from nnstudio.compile.builder import CompiledModel
 from nnstudio.compile.objective import NODE_META_KEY
@@ -163,6 +163,20 @@ def _objective_inputs(compiled: CompiledModel) -> tuple[torch.Tensor, ...]:
     return tuple(_example(compiled, n, 1, n not in inputs) for n in compiled.plan.placeholders)
 
 
+def _sdpa_flops(query: tuple[int, ...], key: tuple[int, ...], value: tuple[int, ...], *_: object,
+                out_shape: object = None, **__: object) -> int:
+    """The two matmuls of attention, QKᵀ and A·V, for shapes (N, H, L, d) and (N, H, S, d): 2·N·H·L·S·d
+    each, so 2·N·L²·D each for self-attention over L steps of width D = H·d (the softmax and scaling are
+    not counted, as for every other layer). torch's counter knows this formula for its CUDA attention
+    kernels but not for the CPU one, which a Transformer layer's self-attention runs here; without this
+    the summary left both matmuls out of its FLOPs."""
+    return sdpa_flop_count(query, key, value)
+
+
+_CPU_ATTENTION = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+EXTRA_FLOP_FORMULAS = {_CPU_ATTENTION: _sdpa_flops} if _CPU_ATTENTION is not None else {}
+
+
 def _count_flops(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> dict[str, int]:
     was_training = module.training
     module.eval()
@@ -170,7 +184,7 @@ def _count_flops(module: nn.Module, inputs: tuple[torch.Tensor, ...]) -> dict[st
     fastpath = torch.backends.mha.get_fastpath_enabled()
     torch.backends.mha.set_fastpath_enabled(False)
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=EXTRA_FLOP_FORMULAS) as counter:
             module(*inputs)
     finally:
         module.train(was_training)

@@ -10,16 +10,21 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from nnstudio.analysis.diagnostics import node_place
 from nnstudio.io.migrations import CURRENT_VERSION, FORMAT_NAME, migrate
 from nnstudio.io.reader import At, ProjectFileError
+from nnstudio.io.strict_json import parse_json
 from nnstudio.layers.params import ParamValueError
 from nnstudio.layers.registry import Registry, default_registry
 from nnstudio.model.graph import Edge, Endpoint, GraphError, Node, NodeTraining, is_valid_name
 from nnstudio.model.project import INIT_SCHEMES, InitSettings, Metadata, Project
 from nnstudio.util.atomic import atomic_write_text
+from nnstudio.util.leftovers import remove_stale
 
 EXTENSION = ".nnstudio"
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a generous cap: a 10,000-node project is about 3 MB
@@ -46,7 +51,7 @@ def loads(data: str | bytes, registry: Registry | None = None) -> Project:
     registry = registry or default_registry()
     if len(data) > MAX_FILE_BYTES:
         raise ProjectFileError(f"document is over the {MAX_FILE_BYTES // 2**20} MiB cap")
-    root = At(_parse_json(data))
+    root = At(parse_json(data))
     root.object()
     if root.string("format", None) != FORMAT_NAME:
         found = root.value.get("format")
@@ -63,48 +68,73 @@ def loads(data: str | bytes, registry: Registry | None = None) -> Project:
     return _read_project(At(document), registry)
 
 
-def _parse_json(data: str | bytes) -> Any:
-    try:
-        text = data.decode("utf-8") if isinstance(data, bytes) else data
-    except UnicodeDecodeError as exc:
-        raise ProjectFileError(f"not UTF-8 text (byte {exc.start})") from None
-    try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except json.JSONDecodeError as exc:
-        raise ProjectFileError(f"not valid JSON: {exc.msg}", f"line {exc.lineno}, column {exc.colno}") from None
-    except RecursionError:
-        raise ProjectFileError("not valid JSON: nested too deeply") from None
+class _Problems:
+    """Every problem of a document, so one load reports them all (each node, edge and section on its own)."""
 
+    def __init__(self) -> None:
+        self.found: list[ProjectFileError] = []
 
-def _refuse_constant(name: str) -> Any:
-    raise json.JSONDecodeError(f"{name} is not allowed", name, 0)
+    def attempt(self, read: Callable[[], Any], default: Any = None) -> Any:
+        try:
+            return read()
+        except ProjectFileError as exc:
+            self.found.extend(exc.problems)
+            return default
+
+    def raise_any(self) -> None:
+        if self.found:
+            raise ProjectFileError.combine(self.found)
 
 
 def _read_project(root: At, registry: Registry) -> Project:
     project = Project()
-    project.metadata = _read_metadata(root.field("metadata", {}, dict))
-    project.init = _read_init(root.field("init", {}, dict))
-    graph_at = root.field("graph", kind=dict)
-    nodes = [_read_node(at, registry) for at in graph_at.field("nodes", kind=list).items()]
-    _check_unique(nodes, graph_at)
+    problems = _Problems()
+    project.metadata = problems.attempt(lambda: _read_metadata(root.field("metadata", {}, dict)), Metadata())
+    project.init = problems.attempt(lambda: _read_init(root.field("init", {}, dict)), InitSettings())
+    graph_at = problems.attempt(lambda: root.field("graph", kind=dict))
+    nodes_at = problems.attempt(lambda: graph_at.field("nodes", kind=list).items(), []) if graph_at else []
+    read: dict[int, Node] = {}  # index in the file -> node
+    unread: set[str] = set()  # ids of nodes that could not be read: their edges are not errors of their own
+    for index, at in enumerate(nodes_at):
+        node = problems.attempt(lambda at=at: _read_node(at, registry))
+        raw_id = at.value.get("id") if isinstance(at.value, dict) else None
+        if node is not None:
+            read[index] = node
+        elif isinstance(raw_id, str):
+            unread.add(raw_id)
+    problems.found.extend(_duplicates(read))
+    nodes = list(read.values())
     by_id = {node.id: node for node in nodes}
-    edges = [_read_edge(at, by_id, registry) for at in graph_at.field("edges", [], list).items()]
-    edge_ids = set()
-    for index, edge in enumerate(edges):
-        if edge.id in edge_ids:
-            raise ProjectFileError(f"duplicate edge id {edge.id!r}", f"graph.edges[{index}].id")
-        edge_ids.add(edge.id)
+    edges_at = problems.attempt(lambda: graph_at.field("edges", [], list).items(), []) if graph_at else []
+    edges: dict[str, Edge] = {}
+    for index, at in enumerate(edges_at):
+        edge = None if _touches(at, unread) else problems.attempt(lambda at=at: _read_edge(at, by_id, registry))
+        if edge is not None and edge.id in edges:
+            problems.found.append(ProjectFileError(f"duplicate edge id {edge.id!r}", f"graph.edges[{index}].id"))
+        elif edge is not None:
+            edges[edge.id] = edge
+    project.dataset = problems.attempt(lambda: _json_object(root.field("dataset", {}, dict)), {})
+    project.training = problems.attempt(lambda: _json_object(root.field("training", {}, dict)), {})
+    problems.raise_any()
     try:
-        project.graph.extend(nodes, edges)
+        project.graph.extend(nodes, list(edges.values()))
     except GraphError as exc:
         raise graph_at.fail(str(exc)) from None
-    project.dataset = _json_object(root.field("dataset", {}, dict))
-    project.training = _json_object(root.field("training", {}, dict))
     return project
+
+
+def _touches(edge_at: At, unread: set[str]) -> bool:
+    """Whether an edge names a node that could not be read (whose problem is already reported)."""
+    edge = edge_at.value
+    if not isinstance(edge, dict) or not unread:
+        return False
+    ends = [edge.get(side) for side in ("source", "target")]
+    return any(isinstance(end, dict) and isinstance(end.get("node"), str) and end["node"] in unread for end in ends)
 
 
 def _read_metadata(at: At) -> Metadata:
     known = {"name", "description"}
+    _check_finite(at.value, at.location)  # kept and written back: 1e999 would be saved as Infinity, not JSON
     extra = {k: v for k, v in at.value.items() if k not in known}
     return Metadata(at.string("name", "Untitled"), at.string("description", ""), extra)
 
@@ -147,11 +177,20 @@ def _read_node(at: At, registry: Registry) -> Node:
         raise at.field("id").fail("expected a non-empty string")
     if not is_valid_name(name_at.value):
         raise name_at.fail(f"expected an identifier (letters, digits, underscores), got {name_at.value!r}")
+    place = node_place(name_at.value, type_at.value)  # from here on, named as validation names nodes
+    try:
+        return _read_node_body(at, registry, node_id, type_at.value, name_at.value)
+    except ProjectFileError as exc:
+        raise exc.relocated(f"{at.location}.params.", f"{place}: ").relocated(
+            f"{at.location}.", f"{place}: ") from None
+
+
+def _read_node_body(at: At, registry: Registry, node_id: str, node_type: str, name: str) -> Node:
     params_at = at.field("params", {}, dict)
     init_at = at.field("init", None, (str, type(None)))
     if init_at.value is not None and init_at.value not in INIT_SCHEMES:
         raise init_at.fail(f"expected one of {', '.join(INIT_SCHEMES)} or null, got {init_at.value!r}")
-    spec = registry.get(type_at.value)
+    spec = registry.get(node_type)
     params = dict(params_at.value)
     if spec is not None:
         version_at = at.field("version", 1, int)
@@ -161,36 +200,42 @@ def _read_node(at: At, registry: Registry) -> Node:
         if spec.migrate is not None and version_at.value < spec.version:
             params = spec.migrate(params, version_at.value)
         params = _checked_params(spec, params, params_at)
-    node_type = registry.canonical(type_at.value)
+    else:  # a placeholder keeps its params verbatim and writes them back: they must stay plain JSON
+        _check_finite(params, params_at.location)
     position = at.number_pair("position", [0.0, 0.0])
     training = _read_node_training(at.field("training", {}, dict))
-    return Node(node_id, node_type, name_at.value, params, position, init_at.value, training)
+    return Node(node_id, registry.canonical(node_type), name, params, position, init_at.value, training)
 
 
 def _checked_params(spec, params: dict[str, Any], params_at: At) -> dict[str, Any]:
+    """Every param checked; all bad ones reported together."""
     checked: dict[str, Any] = {}
+    problems = _Problems()
     for name, value in params.items():
         location = f"{params_at.location}.{name}"
         try:
             checked[name] = spec.param(name).coerce(value)
         except KeyError:
-            raise ProjectFileError(f"{spec.type} has no parameter {name!r}", location) from None
+            takes = ", ".join(param.name for param in spec.params) or "none"
+            problems.found.append(ProjectFileError(f"no such parameter; {spec.type} takes {takes}", location))
         except ParamValueError as exc:
-            raise ProjectFileError(str(exc), location) from None
+            problems.found.append(ProjectFileError(str(exc), location))
+    problems.raise_any()
     return checked
 
 
-def _check_unique(nodes: list[Node], graph_at: At) -> None:
+def _duplicates(nodes: dict[int, Node]) -> list[ProjectFileError]:
     ids: set[str] = set()
     names: set[str] = set()
-    for index, node in enumerate(nodes):
+    found = []
+    for index, node in nodes.items():
         if node.id in ids:
-            raise ProjectFileError(f"duplicate node id {node.id!r}", f"{graph_at.location}.nodes[{index}].id")
+            found.append(ProjectFileError(f"duplicate node id {node.id!r}", f"graph.nodes[{index}].id"))
         if node.name in names:
-            raise ProjectFileError(f"duplicate node name {node.name!r}",
-                                   f"{graph_at.location}.nodes[{index}].name")
+            found.append(ProjectFileError(f"duplicate node name {node.name!r}", f"graph.nodes[{index}].name"))
         ids.add(node.id)
         names.add(node.name)
+    return found
 
 
 def _read_edge(at: At, by_id: dict[str, Node], registry: Registry) -> Edge:
@@ -281,7 +326,15 @@ def dumps(project: Project, registry: Registry | None = None) -> str:
     return json.dumps(to_document(project, registry), indent=2, ensure_ascii=False) + "\n"
 
 
+# What util.atomic names a project's temporary file while it is saved: `.NAME.nnstudio.PID.XXXXXXXX.tmp`.
+SAVE_LEFTOVER = re.compile(r"\..+\.nnstudio\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp", re.IGNORECASE)
+
+
 def save(project: Project, path: str | os.PathLike[str], registry: Registry | None = None) -> None:
-    """Write atomically: a crash mid-save leaves the old file intact, never a half-written one."""
+    """Write atomically: a crash mid-save leaves the old file intact, never a half-written one. Temporary
+    files that saves killed mid-write left in the folder (of any project there) are removed first, when no
+    live process owns them."""
+    path = Path(path)
     text = dumps(project, registry)
-    atomic_write_text(Path(path), text)
+    remove_stale(path.parent, SAVE_LEFTOVER)
+    atomic_write_text(path, text)

@@ -4,22 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
+MAX_REPORTED = 20  # problems listed for one file; the rest are counted
+
 
 class ProjectFileError(Exception):
-    """A project file that cannot be loaded. `location` is a JSON path like nodes[3].params.units."""
+    """A project file that cannot be loaded. `location` is a JSON path like nodes[3].params.units, or a node
+    named as graph diagnostics name it ("node 'fc1' (Linear): out_features").
 
-    def __init__(self, message: str, location: str = "", path: str = "") -> None:
+    One file can have several problems (two bad nodes, a bad edge): the first is this error's own message and
+    location, the others are in `more`, so a user fixes them all in one pass instead of one per load."""
+
+    def __init__(self, message: str, location: str = "", path: str = "",
+                 more: tuple[ProjectFileError, ...] = ()) -> None:
         self.message = message
         self.location = location
         self.path = path
+        self.more = tuple(more)
         super().__init__(self._text())
 
-    def _text(self) -> str:
+    @classmethod
+    def combine(cls, problems: list[ProjectFileError]) -> ProjectFileError:
+        """One error carrying every problem found, in document order."""
+        first, *rest = problems
+        return cls(first.message, first.location, first.path, tuple(rest))
+
+    @property
+    def problems(self) -> list[ProjectFileError]:
+        return [self, *self.more]
+
+    def line(self) -> str:
+        """This problem alone, as one line: path, place, message."""
         parts = [part for part in (self.path, self.location) if part]
         return ": ".join([*parts, self.message])
 
+    def _text(self) -> str:
+        lines = [problem.line() for problem in self.problems[:MAX_REPORTED]]
+        if len(self.problems) > MAX_REPORTED:
+            lines.append(f"... and {len(self.problems) - MAX_REPORTED} more problem(s)")
+        return "\n".join(lines)
+
     def with_path(self, path: str) -> ProjectFileError:
-        return ProjectFileError(self.message, self.location, path)
+        return ProjectFileError(self.message, self.location, path, tuple(m.with_path(path) for m in self.more))
+
+    def relocated(self, old_prefix: str, new_prefix: str) -> ProjectFileError:
+        """The same problem with a location under `old_prefix` renamed to start with `new_prefix`."""
+        location = self.location
+        if location.startswith(old_prefix):
+            location = new_prefix + location[len(old_prefix):]
+        return ProjectFileError(self.message, location, self.path,
+                                tuple(m.relocated(old_prefix, new_prefix) for m in self.more))
 
 
 def describe_json(value: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -18,6 +18,14 @@ class ParamKind(str, Enum):
     SHAPE = "shape"  # a variable-length list of positive ints, e.g. [1, 28, 28]
     FLOAT_LIST = "float_list"  # a variable-length list of numbers, e.g. per-class loss weights
     INT_LIST = "int_list"  # a variable-length list of integers, e.g. a class-index lookup table
+
+
+# The largest value any integer param of a layer may take unless its declaration says otherwise (widths,
+# channels, vocabulary sizes, shape entries, kernel sizes). 16,777,216 is far above any real layer, and far
+# below a size that would try to allocate terabytes: a Linear of 10**12 outputs is refused when the file is
+# read, not when the weights are allocated. LayerSpec applies it; docs/file-format.md states it.
+MAX_LAYER_SIZE = 2**24
+BOUNDED_KINDS = frozenset({"int", "int_tuple", "shape", "int_list"})
 
 
 class ParamValueError(ValueError):
@@ -49,6 +57,15 @@ class ParamSpec:
     @property
     def title(self) -> str:
         return self.label or self.name.replace("_", " ").capitalize()
+
+    def bounded(self, limit: int = MAX_LAYER_SIZE) -> ParamSpec:
+        """This spec with `limit` as its maximum, if it is a size declared without one: an integer kind with a
+        lower bound, or a shape (whose entries are sizes). Dims (which may be negative) are left alone; a dim
+        out of range is a shape error, not a huge allocation."""
+        is_size = self.kind is ParamKind.SHAPE or self.minimum is not None
+        if self.kind.value not in BOUNDED_KINDS or self.maximum is not None or not is_size:
+            return self
+        return replace(self, maximum=limit)
 
     def describe(self) -> str:
         """What a legal value looks like, for error messages and tooltips."""
@@ -185,8 +202,8 @@ def pair(value: int | list[int]) -> tuple[int, int]:
 
 # Short constructors keep the layer declarations readable.
 def int_param(name: str, default: int, doc: str, minimum: int | None = None, maximum: int | None = None,
-              optional: bool = False) -> ParamSpec:
-    return ParamSpec(name, ParamKind.INT, default, doc, minimum, maximum, optional=optional)
+              optional: bool = False, label: str = "") -> ParamSpec:
+    return ParamSpec(name, ParamKind.INT, default, doc, minimum, maximum, optional=optional, label=label)
 
 
 def float_param(name: str, default: float, doc: str, minimum: float | None = None,

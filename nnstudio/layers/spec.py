@@ -167,6 +167,9 @@ class LayerSpec:
     loss: LossRole | None = None  # set for role "loss"
 
     def __post_init__(self) -> None:
+        # Every integer param gets an upper bound (params.MAX_LAYER_SIZE) unless it declares its own, so no
+        # layer, plugins included, can ask for a size that only fails when its weights are allocated.
+        object.__setattr__(self, "params", tuple(param.bounded() for param in self.params))
         if self.emit is None and self.build is not None:
             object.__setattr__(self, "emit", emit_module(self.build))
         if self.emit is None and self.role in ("layer", "loss"):

@@ -8,7 +8,8 @@ averages the gradients, so a step computes the same update as one process on the
 
 Agreement is what keeps ranks from hanging: everything that decides what the ranks do next (the epoch's
 metrics, a sampled loss that may be non-finite, a stop request) is reduced over all ranks first, so every rank
-takes the same branch. Rank 0 alone writes checkpoints (with plain, un-wrapped weights) and logs.
+takes the same branch. Rank 0 alone writes checkpoints (with plain, un-wrapped weights) and logs. A rank that
+stops answering is noticed after the session's timeout and named by every survivor (training.rank_watch).
 
 A graph with loss nodes trains the same way: DDP wraps its objective (which holds every trained part), the
 epoch's loss sum is the vector [total, term …] and is reduced like the scalar one, and validation adds the
@@ -18,6 +19,7 @@ objective's sums (total, terms, every head's metrics) over all ranks.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import os
 from collections.abc import Iterator, Mapping
@@ -33,13 +35,16 @@ from nnstudio.compile.objective import ObjectivePlan
 from nnstudio.metrics.history import MetricHistory
 from nnstudio.metrics.scores import TaskScores
 from nnstudio.training.checkpoint import Checkpoint, Writer
+from nnstudio.training.dist_timeout import DEFAULT_TIMEOUT
+from nnstudio.training.distributed_steps import DistributedObjectiveStepRunner, DistributedStepRunner
 from nnstudio.training.engine import Trainer
 from nnstudio.training.evaluation import score
-from nnstudio.training.events import Control
+from nnstudio.training.events import Control, Status
 from nnstudio.training.factories import decision_threshold
 from nnstudio.training.job import TrainingJob
-from nnstudio.training.objective import ObjectiveScores, ObjectiveStepRunner, field_args, score_objective
-from nnstudio.training.step import StepRunner
+from nnstudio.training.loop_state import RunResult
+from nnstudio.training.objective import ObjectiveScores, field_args, score_objective
+from nnstudio.training.rank_watch import watch
 
 ENV_VARS = ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")
 LAUNCH_HINT = "torchrun --nproc_per_node=N -m nnstudio train FILE --distributed"
@@ -120,6 +125,8 @@ class Session:
     device: torch.device
     backend: str
     control_group: Any  # a gloo group for small CPU-side agreements (None: the default group is gloo)
+    timeout: float = DEFAULT_TIMEOUT  # seconds any collective may wait for the other ranks
+    store: Any = None  # the rendezvous store (torchrun's agent keeps it), where ranks check in after a timeout
 
     @property
     def rank(self) -> int:
@@ -131,19 +138,27 @@ class Session:
 
 
 @contextlib.contextmanager
-def session(env: LaunchEnv, device_choice: str) -> Iterator[Session]:
-    """Join the process group (nccl on CUDA, gloo on CPU) and always leave it, on success, error or Ctrl-C."""
+def session(env: LaunchEnv, device_choice: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[Session]:
+    """Join the process group (nccl on CUDA, gloo on CPU) and always leave it, on success, error or Ctrl-C.
+
+    `timeout` (seconds) bounds the rendezvous and every collective. The rendezvous is done here, as
+    init_process_group would do it, to keep the store for rank_watch's check-in."""
     device = pick_device(device_choice, env)
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
         torch.cuda.set_device(device)
+    limit = datetime.timedelta(seconds=timeout)
     try:
-        dist.init_process_group(backend, device_id=device if device.type == "cuda" else None)
+        store, _, _ = next(dist.rendezvous("env://", timeout=limit))
+        store.set_timeout(limit)
+        dist.init_process_group(backend, store=dist.PrefixStore("default_pg", store), rank=env.rank,
+                                world_size=env.world_size, timeout=limit,
+                                device_id=device if device.type == "cuda" else None)
     except (RuntimeError, ValueError, TimeoutError) as exc:
         raise LaunchError(f"could not join the {backend} process group: {str(exc).splitlines()[0]}") from None
     try:
-        control = dist.new_group(backend="gloo") if backend != "gloo" else None
-        yield Session(env, device, backend, control)
+        control = dist.new_group(backend="gloo", timeout=limit) if backend != "gloo" else None
+        yield Session(env, device, backend, control, timeout, store)
     finally:
         dist.destroy_process_group()
 
@@ -191,36 +206,6 @@ class AgreedControl(Control):
         raise RuntimeError("a distributed run cannot pause; stop it and resume from its checkpoint")
 
 
-class DistributedStepRunner(StepRunner):
-    def _fetch_loss(self, output: torch.Tensor, loss: torch.Tensor, yb: torch.Tensor) -> tuple[float, float | None]:
-        """The batch loss (and accuracy) over all ranks, weighted by their sample counts, in one all_reduce;
-        every rank gets the same value, so a non-finite loss anywhere stops every rank at this step."""
-        with torch.no_grad():
-            hits = self.batch_hits(output, yb)
-            count = torch.tensor(float(yb.shape[0]), dtype=torch.float64, device=loss.device)
-            values = [loss.detach().double() * count] + ([hits.double() * count] if hits is not None else [])
-            packed = torch.stack([*values, count])
-            dist.all_reduce(packed)
-            *sums, total = packed.tolist()
-        return sums[0] / total, sums[1] / total if hits is not None else None
-
-
-class DistributedObjectiveStepRunner(ObjectiveStepRunner):
-    def _fetch_loss(self, output, loss: torch.Tensor, yb: torch.Tensor) -> tuple[float, float | None]:
-        """The total, every term and (for a classifying first head) the accuracy over all ranks, weighted by
-        their sample counts, in one all_reduce, so a non-finite total anywhere stops every rank at this step."""
-        with torch.no_grad():
-            hits = self._hits()
-            count = torch.tensor(float(yb.shape[0]), dtype=torch.float64, device=loss.device)
-            parts = [loss.detach(), *(t.detach() for t in self._terms), *([hits] if hits is not None else [])]
-            packed = torch.stack([*(part.double() * count for part in parts), count])
-            dist.all_reduce(packed)
-            *sums, total = packed.tolist()
-        values = [value / total for value in sums]
-        self._term_values = values[1:1 + len(self._terms)]
-        return values[0], values[-1] if hits is not None else None
-
-
 class DistributedTrainer(Trainer):
     """A Trainer for one rank of a torchrun launch; see the module docstring."""
 
@@ -240,6 +225,18 @@ class DistributedTrainer(Trainer):
     def setup(self) -> None:
         if self._ready:
             return
+        with watch(self.session):  # DDP's constructor and the probe below are collectives
+            self._setup_ranks()
+
+    def _epochs(self) -> Status:
+        with watch(self.session):
+            return super()._epochs()
+
+    def _finish(self, outcome: Status) -> RunResult:
+        with watch(self.session):  # the test split is scored by all ranks; a stop writes a checkpoint
+            return super()._finish(outcome)
+
+    def _setup_ranks(self) -> None:
         super().setup()
         self.batch_size = self.settings.batch_size // self.world_size
         torch.manual_seed(self.settings.seed + self.rank)  # the weights exist already; dropout differs per rank

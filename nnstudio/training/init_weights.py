@@ -28,6 +28,7 @@ from torch import nn
 
 from nnstudio.compile.weights import TORCH_SUFFIXES, WEIGHTS_FILE, WeightsError, read_state_dict
 from nnstudio.training.checkpoint import INFO_FILE, CheckpointError, read_info
+from nnstudio.util.zip_members import MAX_TOTAL_BYTES, MemberError, read_member
 
 if TYPE_CHECKING:
     from nnstudio.compile.builder import CompiledModel
@@ -39,7 +40,7 @@ __all__ = ["MatchReport", "WeightsError", "apply_init_weights", "load_matching",
 RUN_CHECKPOINTS = ("best", "last")  # a run folder's checkpoints, in order of preference
 PYTHON_WEIGHTS = "model.pt"  # what the Python export writes beside model.py
 BUNDLE_MANIFEST = "manifest.json"
-MAX_BUNDLE_WEIGHTS = 8 * 2**30  # the same bound `nnstudio import` applies to a bundle's weights
+MAX_BUNDLE_WEIGHTS = MAX_TOTAL_BYTES  # the same bound `nnstudio import` applies to a bundle's weights
 MAX_BUNDLE_JSON = 16 * 2**20
 STRIPPABLE_DEPTH = 2  # wrapper prefixes tried on a file whose names all start alike (model.module.fc.weight)
 SHOWN = 6  # names listed per line in report texts before "and N more"
@@ -159,10 +160,10 @@ def _member(archive: zipfile.ZipFile, path: Path, name: str, limit: int) -> byte
         info = archive.getinfo(name)
     except KeyError:
         raise WeightsError(f"{path}: not an nnstudio bundle (no {name} at the top of the archive)") from None
-    if info.file_size > limit:
-        raise WeightsError(f"{path}: {name} is {info.file_size / 2**20:.0f} MiB, over the "
-                           f"{limit // 2**20} MiB limit")
-    return archive.read(info)
+    try:
+        return read_member(archive, info, limit)  # bounded in size, ratio and memory: no zip bomb
+    except MemberError as exc:
+        raise WeightsError(f"{path}: {exc}") from None
 
 
 def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
@@ -175,7 +176,7 @@ def _manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
         return {}
     try:
         manifest = json.loads(archive.read(info).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return {}
     return manifest if isinstance(manifest, dict) else {}
 

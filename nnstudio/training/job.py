@@ -7,6 +7,7 @@ data or a shape mismatch is reported before any training starts.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,15 @@ def _raise_errors(problems: list[Diagnostic]) -> list[Diagnostic]:
     return problems
 
 
-def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | None = None) -> TrainingJob:
-    """Check the project, load its data and compile its graph. Raises TrainingInputError."""
+def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | None = None,
+            progress: Callable[[int, int], None] | None = None) -> TrainingJob:
+    """Check the project, load its data and compile its graph. Raises TrainingInputError.
+    `progress` is told (bytes read, total) while a large data file loads."""
     settings, found = parse_settings(project.training)
     if data is None:
         _raise_errors(training_problems(project, base_dir=base_dir))
         try:
-            data = load_dataset(project.dataset, settings.seed, base_dir)
+            data = load_dataset(project.dataset, settings.seed, base_dir, progress)
         except DatasetError as exc:
             raise TrainingInputError([error("dataset", str(exc), param="dataset")]) from None
     elif found:

@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from nnstudio.training.checkpoint import capture_rng, restore_rng, save_checkpoint
+from nnstudio.training.checkpoint import STATE_FILE, CheckpointError, capture_rng, restore_rng, save_checkpoint
 from nnstudio.training.events import Status
 
 if TYPE_CHECKING:
+    from nnstudio.training.checkpoint import Checkpoint
     from nnstudio.training.engine import Trainer
+
+LR_KEYS = ("lr", "initial_lr", "max_lr", "min_lr")  # the rates a param group keeps for itself and its scheduler
+SCHEDULER_LRS = ("base_lrs", "_last_lr")  # and those a torch scheduler keeps
 
 
 class Diverged(Exception):
@@ -165,3 +169,56 @@ def save_run_checkpoint(trainer: Trainer, directory: Path, kind: str, metrics: d
         "metrics": metrics, "settings": trainer.settings.to_dict(),
     }
     return save_checkpoint(directory, trainer.module, state, trainer.history, info, trainer.writer)
+
+
+def check_resume(checkpoint: Checkpoint, epochs: int) -> None:
+    """Refuse a checkpoint that is further along than the run is set to go (nothing would train, and the
+    "finished" that follows would be misleading); load_checkpoint has checked the ranges already."""
+    if checkpoint.epoch > epochs:
+        raise CheckpointError(f"{checkpoint.path / STATE_FILE}: epoch: {checkpoint.epoch} is past the {epochs} "
+                              f"epoch(s) this run is set to (training.epochs); resume with --epochs "
+                              f"{checkpoint.epoch} or more")
+
+
+def lr_override_problem(trainer: Trainer) -> str | None:
+    """Why a new learning rate cannot be applied after a restore; None when it can: the trainer has one torch
+    optimizer whose rates all follow training.optimizer.lr (a GAN has two players with rates of their own, a
+    self-organising map none)."""
+    if isinstance(trainer.optimizer, torch.optim.Optimizer) and not getattr(trainer, "players", None):
+        return None
+    return (f"--lr: the {trainer.job.recipe} recipe keeps its own learning rates in the checkpoint; resume "
+            "without --lr")
+
+
+def override_lr(trainer: Trainer, lr: float, checkpoint: Checkpoint) -> str | None:
+    """Put a new base learning rate into a restored optimizer and schedule; the line that says so, or None when
+    the checkpoint had that rate already.
+
+    Loading the optimizer's state brings back the checkpoint's rates, so every rate the optimizer and its
+    scheduler keep is scaled by new / old: a node's lr scale and the schedule's position (a cosine half-way
+    down stays half-way down) carry over. Check lr_override_problem first."""
+    before = _base_lr(checkpoint, trainer.optimizer)
+    if before == lr:
+        return None
+    factor = lr / before
+    for group in trainer.optimizer.param_groups:
+        for key in LR_KEYS:
+            if isinstance(group.get(key), (int, float)):
+                group[key] = group[key] * factor
+    scheduler = trainer.schedule.scheduler
+    for name in SCHEDULER_LRS:
+        rates = getattr(scheduler, name, None)
+        if isinstance(rates, list):
+            setattr(scheduler, name, [rate * factor for rate in rates])
+    return f"learning rate overridden: {lr:g} (checkpoint had {before:g})"
+
+
+def _base_lr(checkpoint: Checkpoint, optimizer: torch.optim.Optimizer) -> float:
+    """The base rate the checkpoint's run used: its saved settings, else what its first param group implies."""
+    saved = checkpoint.info.get("settings")
+    section = saved.get("optimizer") if isinstance(saved, dict) else None
+    value = section.get("lr") if isinstance(section, dict) else None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < float("inf"):
+        return float(value)
+    group = optimizer.param_groups[0]
+    return float(group.get("initial_lr", group["lr"])) / float(group.get("lr_scale", 1.0))

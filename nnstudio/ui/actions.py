@@ -13,8 +13,14 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar
+
+from nnstudio.ui.diagram_export import export_diagram_dialog
+from nnstudio.ui.guide import show_guide
+from nnstudio.ui.help import show_about, show_shortcuts
+from nnstudio.ui.import_dialog import show_import
 
 if TYPE_CHECKING:
     from nnstudio.ui.main_window import MainWindow
@@ -22,6 +28,7 @@ if TYPE_CHECKING:
 ICONS = Path(__file__).parent / "resources" / "icons"
 Key = QKeySequence.StandardKey
 Shortcut = QKeySequence.StandardKey | str | None
+HELP_MENU = "&Help"
 
 
 @dataclass(frozen=True)
@@ -57,9 +64,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "exported folder"),
     ActionSpec("file.clear_weights", "Clear Loaded Weights", None, lambda w: w.weights.clear(), "&File",
                "Train from a fresh initialisation again"),
-    ActionSpec("file.export", "&Export Model…", "Ctrl+E", lambda w: w.training.export_model(), "&File",
-               "Export the model (TorchScript, ONNX, safetensors, a Python project…), checked against the app's",
+    ActionSpec("file.import", "&Import Model…", "Ctrl+I", show_import, "&File",
+               "Turn a PyTorch nn.Module class (this runs its code) or an nnstudio bundle .zip into a new project",
                separator=True),
+    ActionSpec("file.export", "&Export Model…", "Ctrl+E", lambda w: w.training.export_model(), "&File",
+               "Export the model (TorchScript, ONNX, safetensors, a Python project…), checked against the app's"),
+    ActionSpec("file.export_diagram", "Export &Diagram…", None, export_diagram_dialog, "&File",
+               "Save the graph as a picture: PNG for slides, SVG for papers"),
     ActionSpec("file.close", "&Close", Key.Close, lambda w: w.close(), "&File",
                "Close this window (asks about unsaved changes)", separator=True),
     ActionSpec("file.quit", "&Quit", Key.Quit, lambda w: w.quit_app(), "&File",
@@ -88,9 +99,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show the whole graph", "fit", toolbar=True),
     ActionSpec("view.auto_layout", "&Auto Layout", "Ctrl+L", lambda w: w.view.auto_layout(), "&View",
                "Arrange the nodes left to right in the order data flows", "layout", toolbar=True),
+    ActionSpec("help.guide", "&User Guide", Key.HelpContents, show_guide, HELP_MENU,
+               "Read the guide (the README and docs) here, without a browser"),
+    ActionSpec("help.shortcuts", "&Keyboard Shortcuts", "Ctrl+/", show_shortcuts, HELP_MENU,
+               "Every keyboard shortcut and canvas gesture"),
+    ActionSpec("help.about", "&About nnstudio", None, show_about, HELP_MENU,
+               "Versions of nnstudio, torch, Qt and Python, and the device", separator=True),
 )
 
-MENUS = ("&File", "&Edit", "&View")
+MENUS = ("&File", "&Edit", "&View", HELP_MENU)
 
 
 @cache
@@ -101,17 +118,27 @@ def icon(name: str) -> QIcon:
 
 
 def shortcuts(spec: ActionSpec) -> list[QKeySequence]:
+    """The row's keys. A platform's standard binding that another row claims by name is left out: on X11,
+    Delete also means Ctrl+D, which Duplicate declares, and Qt fires neither of two actions sharing a key."""
     if spec.shortcut is None:
         keys: list[QKeySequence] = []
     elif isinstance(spec.shortcut, str):
         keys = [QKeySequence(spec.shortcut)]
     else:
-        keys = list(QKeySequence.keyBindings(spec.shortcut))
+        claimed = _claimed_keys(spec)
+        keys = [key for key in QKeySequence.keyBindings(spec.shortcut) if key not in claimed]
     for extra in spec.extra_keys:
         sequence = QKeySequence(extra)
         if sequence not in keys:
             keys.append(sequence)
     return keys
+
+
+def _claimed_keys(spec: ActionSpec) -> list[QKeySequence]:
+    """The keys the other rows spell out (their own shortcut or extra keys)."""
+    named = [text for other in ACTIONS if other is not spec
+             for text in ((other.shortcut,) if isinstance(other.shortcut, str) else ()) + other.extra_keys]
+    return [QKeySequence(text) for text in named]
 
 
 def create_actions(window: MainWindow) -> dict[str, QAction]:
@@ -149,7 +176,25 @@ def fill_menus(window: MainWindow, actions: dict[str, QAction], recent_menu: QMe
         menu.addAction(actions[spec.id])
         if spec.id == "file.open":
             menu.addMenu(recent_menu)
+    HelpMenuLast(window.menuBar(), menus[HELP_MENU])
     return menus
+
+
+class HelpMenuLast(QObject):
+    """Keeps Help the menu bar's last menu, where every platform's users look for it, also when a part
+    of the window (the Training menu) adds its own menu after the table's menus were made."""
+
+    def __init__(self, bar: QMenuBar, help_menu: QMenu) -> None:
+        super().__init__(bar)
+        self.help_action = help_menu.menuAction()
+        bar.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ActionAdded and isinstance(watched, QMenuBar)
+                and event.action() is not self.help_action and event.before() is None):
+            watched.removeAction(self.help_action)
+            watched.addAction(self.help_action)  # its own ActionAdded comes back here and is let through
+        return False
 
 
 def fill_toolbar(toolbar: QToolBar, actions: dict[str, QAction]) -> None:

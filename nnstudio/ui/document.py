@@ -4,10 +4,15 @@ Widgets never hold document state. They push commands here and listen to the gra
 (for items) or to `analysis_changed` (for shapes and problems). Analysis is debounced through a
 zero-delay single-shot timer, so a macro of many edits is analysed once, after the event loop
 regains control.
+
+While a run trains, the document is locked (`lock`): the canvas and the settings are read-only then, and
+the lock also refuses pushes and takes the undo stack out of the window's undo group, so Undo and Redo
+cannot change a setting the run is using either (the run trains a snapshot; the form must show it).
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -22,6 +27,7 @@ class Document(QObject):
     analysis_changed = Signal(object)  # nnstudio.analysis.Analysis
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path | None
+    refused = Signal(str)  # an edit, undo or redo was refused while locked: the reason, for the status bar
 
     def __init__(self, project: Project, registry: Registry, path: Path | None = None,
                  parent: QObject | None = None) -> None:
@@ -29,6 +35,9 @@ class Document(QObject):
         self.project = project
         self.registry = registry
         self._path = Path(path) if path is not None else None
+        # Names this document's autosave copy and, while it is unsaved, its runs folder (ui/runs.py).
+        self.session_id = uuid.uuid4().hex
+        self.locked_reason = ""
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self._timer = QTimer(self)
@@ -60,7 +69,23 @@ class Document(QObject):
         """Run a command and record it. Only the GUI thread may change the document."""
         if QThread.currentThread() is not self.thread():
             raise RuntimeError("the document may only be changed from the GUI thread")
+        if self.locked_reason:
+            self.refused.emit(self.locked_reason)
+            return
         self.undo_stack.push(command)
+
+    def lock(self, reason: str) -> None:
+        """Refuse edits, and turn Undo and Redo off, until unlock(); `reason` is what the refusal says."""
+        self.locked_reason = reason
+        self.undo_stack.setActive(False)  # the undo group then has no active stack: its actions disable
+
+    def unlock(self) -> None:
+        self.locked_reason = ""
+        self.undo_stack.setActive(True)  # makes it the group's active stack again (no-op outside a group)
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.locked_reason)
 
     def is_modified(self) -> bool:
         return not self.undo_stack.isClean()

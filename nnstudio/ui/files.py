@@ -6,21 +6,23 @@ a recovery copy of a modified document every two minutes into the app-data folde
 document; a clean save or close removes it, so one that is still there at start-up, left by a
 process that is no longer running, is what a crash left behind.
 
+Runs are unsaved work too. An unsaved document keeps its runs in the app-data folder under its session id,
+which is also its recovery key (ui/runs.py), so the close prompt counts them, a saved project takes them
+beside its file, and a recovered document gets them back. The unsaved-runs folder is the recovery folder's
+sibling, so tests and benchmarks that isolate one isolate both.
+
 Every question to the user goes through one of the `ask_*` / `show_error` methods, which tests
 replace with canned answers.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import time
-import uuid
-from dataclasses import dataclass
+import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import QIODevice, QObject, QSaveFile, QSettings, QStandardPaths, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, QStandardPaths, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from nnstudio.examples import EXAMPLES
@@ -28,29 +30,12 @@ from nnstudio.io import EXTENSION, ProjectFileError, dumps, load
 from nnstudio.layers.registry import Registry
 from nnstudio.model import Project
 from nnstudio.ui.document import Document
+from nnstudio.ui.recovery import Recovery, RecoveryEntry, SaveError, write_atomically
+from nnstudio.ui.runs import PACKAGE_FOLDER, UNSAVED_FOLDER, UnsavedRuns, keeps_runs_beside, runs_folder_for
 
 AUTOSAVE_MS = 2 * 60 * 1000
 RECENT_LIMIT = 10
 FILE_FILTER = f"nnstudio projects (*{EXTENSION});;All files (*)"
-
-
-class SaveError(Exception):
-    """Writing a file failed; the message names the file and the reason."""
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write through QSaveFile: the target changes only when the whole text is written."""
-    data = text.encode("utf-8")
-    target = QSaveFile(str(path))
-    if not target.open(QIODevice.OpenModeFlag.WriteOnly):
-        raise SaveError(f"{path}: {target.errorString()}")
-    if target.write(data) != len(data):
-        reason = target.errorString()
-        target.cancelWriting()
-        target.commit()  # with writing cancelled, this only discards the temporary file
-        raise SaveError(f"{path}: {reason}")
-    if not target.commit():
-        raise SaveError(f"{path}: {target.errorString()}")
 
 
 def read_project(path: Path, registry: Registry) -> Project:
@@ -86,79 +71,6 @@ class RecentFiles:
         self.settings.setValue(self.KEY, [str(p) for p in paths])
 
 
-@dataclass(frozen=True)
-class RecoveryEntry:
-    key: str
-    file: Path
-    original: Path | None  # where the document was saved before, if anywhere
-    name: str
-    saved_at: float
-    pid: int
-
-    def describe(self) -> str:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(self.saved_at))
-        where = str(self.original) if self.original else "an unsaved project"
-        return f"{self.name} ({where}), autosaved {when}"
-
-
-class Recovery:
-    """Recovery files in one folder: KEY.nnstudio plus KEY.json saying whose and from where."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-
-    @staticmethod
-    def default_folder() -> Path:
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
-        return Path(base) / "recovery"
-
-    def write(self, key: str, project: Project, registry: Registry, original: Path | None) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.folder / f"{key}{EXTENSION}", dumps(project, registry))
-        info = {"original": str(original) if original else None, "name": project.metadata.name,
-                "saved_at": time.time(), "pid": os.getpid()}
-        write_atomically(self.folder / f"{key}.json", json.dumps(info))
-
-    def claim(self, entry: RecoveryEntry) -> None:
-        """Mark an entry as this process's, so another instance does not offer it too."""
-        info = {"original": str(entry.original) if entry.original else None, "name": entry.name,
-                "saved_at": entry.saved_at, "pid": os.getpid()}
-        write_atomically(self.folder / f"{entry.key}.json", json.dumps(info))
-
-    def remove(self, key: str) -> None:
-        for suffix in (EXTENSION, ".json"):
-            (self.folder / f"{key}{suffix}").unlink(missing_ok=True)
-
-    def pending(self) -> list[RecoveryEntry]:
-        """Entries left by processes that are gone, newest first."""
-        entries = [e for e in map(self._entry, sorted(self.folder.glob("*.json"))) if e is not None]
-        return sorted((e for e in entries if not _alive(e.pid)), key=lambda e: -e.saved_at)
-
-    def _entry(self, info_file: Path) -> RecoveryEntry | None:
-        key = info_file.stem
-        project_file = self.folder / f"{key}{EXTENSION}"
-        try:
-            info = json.loads(info_file.read_text(encoding="utf-8"))
-            original = Path(info["original"]) if info.get("original") else None
-            entry = RecoveryEntry(key, project_file, original, str(info.get("name", "Untitled")),
-                                  float(info["saved_at"]), int(info["pid"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # a foreign or damaged file: not ours to offer
-        return entry if project_file.is_file() else None
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # exists but belongs to someone else
-    return True
-
-
 class DocumentHost(Protocol):
     document: Document
 
@@ -169,6 +81,7 @@ class FileController(QObject):
     """File actions for one window. Replacing the window's document always asks about unsaved work."""
 
     recent_changed = Signal()
+    document_replaced = Signal(object)  # the window shows another Document (opened, new, recovered)
 
     def __init__(self, host: DocumentHost, parent_widget: QWidget, registry: Registry, settings: QSettings,
                  recovery_folder: Path | None = None) -> None:
@@ -178,7 +91,9 @@ class FileController(QObject):
         self.registry = registry
         self.recent = RecentFiles(settings)
         self.recovery = Recovery(recovery_folder or Recovery.default_folder())
-        self.recovery_key = uuid.uuid4().hex
+        self.unsaved_runs = UnsavedRuns(self.recovery.folder.parent / UNSAVED_FOLDER)
+        # Older versions left runs here; only the real app folder tidies the shared one up.
+        self.temp_folder: Path | None = Path(tempfile.gettempdir()) if recovery_folder is None else None
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(AUTOSAVE_MS)
         self.autosave_timer.timeout.connect(self.autosave_now)
@@ -197,11 +112,11 @@ class FileController(QObject):
         path = Path(name)
         return path if path.suffix == EXTENSION else path.with_name(path.name + EXTENSION)
 
-    def ask_unsaved_changes(self, name: str) -> str:
-        """'save', 'discard' or 'cancel'."""
+    def ask_unsaved_changes(self, name: str, runs: int = 0) -> str:
+        """'save', 'discard' or 'cancel'. `runs` counts the training runs kept only for this unsaved work."""
         buttons = QMessageBox.StandardButton
         answer = QMessageBox.question(
-            self.widget, "Unsaved changes", f"Save the changes to {name} before closing it?",
+            self.widget, "Unsaved changes", unsaved_question(name, runs, self.document.is_modified()),
             buttons.Save | buttons.Discard | buttons.Cancel, buttons.Save)
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
@@ -219,6 +134,16 @@ class FileController(QObject):
     @property
     def document(self) -> Document:
         return self.host.document
+
+    @property
+    def recovery_key(self) -> str:
+        """The open document's autosave key: its session id, which also names its unsaved runs."""
+        return self.document.session_id
+
+    def unsaved_run_count(self, document: Document | None = None) -> int:
+        """Training runs that live only in the app-data folder because their project is not saved."""
+        document = document or self.document
+        return 0 if keeps_runs_beside(document.path) else self.unsaved_runs.count(document.session_id)
 
     def display_name(self, document: Document | None = None) -> str:
         document = document or self.document
@@ -265,13 +190,24 @@ class FileController(QObject):
         self._replace(Document(project, self.registry))
         return True
 
+    def open_new(self, project: Project) -> bool:
+        """Open a project made in memory (File ▸ Import Model) as new, unsaved work: closing asks to save it."""
+        if not self.maybe_save():
+            return False
+        document = Document(project, self.registry)
+        document.undo_stack.resetClean()
+        self._replace(document)
+        return True
+
     def _replace(self, document: Document, key: str | None = None) -> None:
         old_key = self.recovery_key
-        self.recovery_key = key or uuid.uuid4().hex
+        if key is not None:
+            document.session_id = key
         self.host.set_document(document)
         document.modified_changed.connect(self._on_modified_changed)
         if old_key != self.recovery_key:
             self.recovery.remove(old_key)
+        self.document_replaced.emit(document)
 
     def adopt(self, document: Document) -> None:
         """Start tracking a document the window was created with."""
@@ -279,13 +215,15 @@ class FileController(QObject):
 
     # --- saving ------------------------------------------------------------------------------
     def save(self) -> bool:
-        if self.document.path is None:
+        """Save in place; a file in the installed package or an unwritable folder is saved elsewhere (Save As)."""
+        if not keeps_runs_beside(self.document.path):
             return self.save_as()
         return self.save_to(self.document.path)
 
     def save_as(self) -> bool:
         document = self.document
-        suggested = document.path or Path.cwd() / f"{_file_stem(document.project.metadata.name)}{EXTENSION}"
+        name = document.path.name if document.path else f"{_file_stem(document.project.metadata.name)}{EXTENSION}"
+        suggested = document.path if keeps_runs_beside(document.path) else _writable_folder() / name
         path = self.ask_save_path(str(suggested))
         return self.save_to(path) if path is not None else False
 
@@ -296,20 +234,36 @@ class FileController(QObject):
         except (SaveError, OSError) as exc:
             self.show_error("Could not save the project", str(exc))
             return False
-        document.path = Path(path).resolve()
+        path = Path(path).resolve()
+        if keeps_runs_beside(path) and not keeps_runs_beside(document.path):
+            self._move_unsaved_runs(document, path)
+        document.path = path
         document.set_clean()
         self.recovery.remove(self.recovery_key)
         self.recent.add(Path(path))
         self.recent_changed.emit()
         return True
 
+    def _move_unsaved_runs(self, document: Document, path: Path) -> None:
+        """Unsaved work was saved: its runs follow it beside the file (a run still training follows later)."""
+        try:
+            self.unsaved_runs.store(document.session_id).move_to(runs_folder_for(path))
+        except OSError as exc:
+            self.widget.statusBar().showMessage(f"The runs stay in {self.unsaved_runs.base}: {exc}", 15_000)
+
     def maybe_save(self) -> bool:
-        """Before the document goes away: True when it is fine to drop it (saved, discarded or clean)."""
-        if not self.document.is_modified():
+        """Before the document goes away: True when it is fine to drop it (saved, discarded or clean).
+
+        Runs of unsaved work count as unsaved work: Discard deletes them with the changes."""
+        runs = self.unsaved_run_count()
+        if not self.document.is_modified() and not runs:
             return True
-        answer = self.ask_unsaved_changes(self.display_name())
+        name = self.display_name()
+        answer = self.ask_unsaved_changes(name, runs=runs) if runs else self.ask_unsaved_changes(name)
         if answer == "save":
             return self.save()
+        if answer == "discard" and runs:
+            self.unsaved_runs.discard(self.document.session_id)
         return answer == "discard"
 
     def closed(self) -> None:
@@ -319,9 +273,9 @@ class FileController(QObject):
 
     # --- autosave and recovery ---------------------------------------------------------------
     def autosave_now(self) -> bool:
-        """Write a recovery copy if the document has unsaved changes. True when one was written."""
+        """Write a recovery copy if the document has unsaved changes or runs. True when one was written."""
         document = self.document
-        if not document.is_modified():
+        if not document.is_modified() and not self.unsaved_run_count(document):
             return False
         try:
             self.recovery.write(self.recovery_key, document.project, self.registry, document.path)
@@ -331,11 +285,15 @@ class FileController(QObject):
         return True
 
     def _on_modified_changed(self, modified: bool) -> None:
-        if not modified:  # saved, or undone back to the saved state
+        if not modified and not self.unsaved_run_count():  # saved, or undone back to the saved state
             self.recovery.remove(self.recovery_key)
 
     def offer_recovery(self) -> bool:
-        """At start-up: offer autosaved work a crashed session left. True when a document was recovered."""
+        """At start-up: offer autosaved work a crashed session left. True when a document was recovered.
+
+        The recovered document takes the crashed one's session id, and with it its runs of unsaved work.
+        Left-over folders no live process owns are tidied up first (UnsavedRuns.clean)."""
+        self.unsaved_runs.clean(self.temp_folder)
         for entry in self.recovery.pending():
             if not self.ask_recover(entry):
                 self.recovery.remove(entry.key)
@@ -351,9 +309,49 @@ class FileController(QObject):
             document = Document(project, self.registry, entry.original)
             document.undo_stack.resetClean()  # recovered work is unsaved work
             self.recovery.claim(entry)
+            self.unsaved_runs.claim(entry.key, entry.name)
             self._replace(document, key=entry.key)
             return True
+        if self.unsaved_runs.sessions(exclude=(self.document.session_id,)):
+            self.widget.statusBar().showMessage("Runs of unsaved work from an earlier session are kept: choose "
+                                                "them under Show: in the Training dock's Runs tab.", 20_000)
         return False
+
+    def open_unsaved_session(self, session_id: str) -> bool:
+        """Reopen runs an earlier session left for unsaved work: the newest run's project, with all its runs."""
+        session = self.unsaved_runs.session(session_id)
+        records = session.store().runs() if session is not None else []
+        if not records:
+            return False
+        try:
+            project = read_project(records[-1].path / "project.nnstudio", self.registry)
+        except ProjectFileError as exc:
+            self.show_error("Could not open the runs' project", str(exc))
+            return False
+        if not self.maybe_save():
+            return False
+        document = Document(project, self.registry)
+        self.unsaved_runs.claim(session_id, session.name)
+        self._replace(document, key=session_id)
+        return True
+
+
+def unsaved_question(name: str, runs: int, modified: bool) -> str:
+    """The close prompt's text: the changes, and the runs that are kept only while the work is unsaved."""
+    if not runs:
+        return f"Save the changes to {name} before closing it?"
+    count = "1 training run" if runs == 1 else f"{runs} training runs"
+    changes = "changes and " if modified else ""
+    return (f"You have {count} of unsaved work in {name}. Save the {changes}project to keep the runs beside it? "
+            "Discard deletes them.")
+
+
+def _writable_folder() -> Path:
+    """Where Save As starts for work with no folder of its own: the working folder, else Documents."""
+    cwd = Path.cwd()
+    if os.access(cwd, os.W_OK) and not cwd.resolve().is_relative_to(PACKAGE_FOLDER):
+        return cwd
+    return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation) or Path.home())
 
 
 def _file_stem(name: str) -> str:

@@ -1,10 +1,15 @@
-"""The Examples gallery: the shipped example projects with a line each; one opens as a new document."""
+"""The Examples gallery: the shipped example projects with a line each; one opens as a new document.
+
+Each row is a rich-text label. The selected row is drawn in the palette's highlight colours, so its label
+switches to the highlighted-text colour (grey on the selection's blue could not be read).
+"""
 
 from __future__ import annotations
 
 import html
 
 from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -18,6 +23,7 @@ from PySide6.QtWidgets import (
 from nnstudio.examples import EXAMPLES
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
+TEXT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class ExamplesGallery(QDialog):
@@ -34,7 +40,9 @@ class ExamplesGallery(QDialog):
         self.list.setAlternatingRowColors(True)
         for example in EXAMPLES.values():
             self._add(example.name, example.title, example.description)
+        self.list.itemSelectionChanged.connect(self._restyle)
         self.list.setCurrentRow(0)
+        self._restyle()
         self.list.itemActivated.connect(lambda _item: self.accept())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -48,14 +56,41 @@ class ExamplesGallery(QDialog):
         item = QListWidgetItem()
         item.setData(NAME_ROLE, name)
         item.setToolTip(description)
-        label = QLabel(f"<b>{html.escape(title, quote=False)}</b><br><span style='color:gray'>"
-                       f"{html.escape(description, quote=False)}</span>")
+        item.setData(TEXT_ROLE, (title, description))
+        label = QLabel()
         label.setContentsMargins(8, 4, 8, 4)
         label.setWordWrap(True)
         label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._render(label, title, description, selected=False)
         item.setSizeHint(QSize(0, label.sizeHint().height() + 6))
         self.list.addItem(item)
         self.list.setItemWidget(item, label)
+
+    def _render(self, label: QLabel, title: str, description: str, selected: bool) -> None:
+        palette = self.list.palette()
+        if selected:
+            main = muted = palette.color(QPalette.ColorRole.HighlightedText).name()
+        else:
+            main, muted = palette.color(QPalette.ColorRole.Text).name(), palette.color(
+                QPalette.ColorRole.PlaceholderText).name()
+        label.setStyleSheet(f"QLabel {{ color: {main}; background: transparent; }}")
+        label.setText(f"<b>{html.escape(title, quote=False)}</b><br><span style='color:{muted}'>"
+                      f"{html.escape(description, quote=False)}</span>")
+
+    def _restyle(self) -> None:
+        """Selected rows in the highlighted-text colour, the others in the usual text colours."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            title, description = item.data(TEXT_ROLE)
+            label = self.list.itemWidget(item)
+            if isinstance(label, QLabel):
+                self._render(label, title, description, item.isSelected())
+
+    def label_colors(self, row: int) -> tuple[str, str]:
+        """(title colour, description colour) of a row's label, as drawn now (tests)."""
+        label = self.list.itemWidget(self.list.item(row))
+        main = label.styleSheet().split("color: ", 1)[1].split(";", 1)[0]
+        return main, label.text().split("<span style='color:", 1)[1].split("'", 1)[0]
 
     @property
     def chosen(self) -> str | None:

@@ -8,11 +8,21 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QUndoGroup
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
 from nnstudio.analysis import Analysis
 from nnstudio.io import EXTENSION
 from nnstudio.ui.actions import create_actions, fill_menus, fill_toolbar
+from nnstudio.ui.dock_room import DockRoom
 from nnstudio.ui.docks import CodePanel, ModelPreview, ProblemsPanel, SummaryPanel
 from nnstudio.ui.document import Document
 from nnstudio.ui.editor import EditorView
@@ -20,10 +30,12 @@ from nnstudio.ui.files import FileController
 from nnstudio.ui.gallery import ExamplesGallery
 from nnstudio.ui.inspector import Inspector
 from nnstudio.ui.palette import Palette
+from nnstudio.ui.perspectives import Perspectives
 from nnstudio.ui.training import install_training
 from nnstudio.ui.weights_dialog import WeightsController
 
 DEFAULT_SIZE = (1400, 900)
+INSPECTOR_WIDTH = 320
 
 
 class MainWindow(QMainWindow):
@@ -34,7 +46,10 @@ class MainWindow(QMainWindow):
         self.document = document
         self.undo_group = QUndoGroup(self)
         self.view = EditorView(document)
-        self.setCentralWidget(self.view)
+        self.center = QStackedWidget()  # the canvas in Design; the training workbench in Train and Evaluate
+        self.center.addWidget(self.view)
+        self.setCentralWidget(self.center)
+        self.perspectives = Perspectives(self, self.center, self.settings)
         self.palette = Palette(document.registry)
         self.inspector = Inspector()
         self.problems = ProblemsPanel()
@@ -55,7 +70,11 @@ class MainWindow(QMainWindow):
         self._attach(document)
         self.files.adopt(document)
         self.training = install_training(self)
+        self.perspectives.attach()
         self.restore_layout()
+        # a window that grows again gives its side docks their width back (the palette's titles fit again)
+        self.dock_room = DockRoom(self, {self.docks["palette"]: self.palette.sizeHint().width(),
+                                         self.docks["inspector"]: INSPECTOR_WIDTH})
 
     # --- building ----------------------------------------------------------------------------
     def _create_docks(self) -> dict[str, QDockWidget]:
@@ -83,7 +102,8 @@ class MainWindow(QMainWindow):
     def _default_dock_sizes(self) -> None:
         """Asked for once the window has its size: earlier, Qt scales the widths down with the small window."""
         docks = self.docks
-        self.resizeDocks([docks["palette"], docks["inspector"]], [230, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([docks["palette"], docks["inspector"]], [self.palette.sizeHint().width(), INSPECTOR_WIDTH],
+                         Qt.Orientation.Horizontal)
         self.resizeDocks([docks["problems"]], [180], Qt.Orientation.Vertical)
 
     def _create_toolbar(self, view_menu: QMenu) -> None:
@@ -92,6 +112,8 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         fill_toolbar(toolbar, self.actions_by_id)
         self.addToolBar(toolbar)
+        self.addToolBar(self.perspectives.make_toolbar())
+        self.perspectives.fill_menu(view_menu)
         view_menu.addSeparator()
         panels = view_menu.addMenu("&Panels")
         for dock in self.docks.values():
@@ -110,6 +132,7 @@ class MainWindow(QMainWindow):
         self.palette.activated.connect(self.view.add_node_at_center)
         for panel in (self.problems, self.summary):
             panel.node_requested.connect(self.reveal_node)
+        self.problems.model.changed.connect(self._show_status)  # the dock and the status bar read one list
         self.preview.ready.connect(self.summary.show_result)
         self.preview.ready.connect(self.code.show_result)
         self.preview.busy_changed.connect(self.summary.show_busy)
@@ -135,6 +158,7 @@ class MainWindow(QMainWindow):
         self.document = document
         self.view.set_document(document)
         self._attach(document)
+        self.perspectives.set_mode("design")  # a project just opened is shown as a graph
         self.undo_group.removeStack(old.undo_stack)
         old.dispose()
         old.deleteLater()
@@ -149,6 +173,7 @@ class MainWindow(QMainWindow):
         document.project.settings_changed.connect(self._on_settings_changed)
         self.inspector.set_document(document)
         self.preview.set_document(document)
+        self.problems.set_document(document)
         self._on_analysis(document.analysis)
         self.setWindowModified(document.is_modified())
         self.update_title()
@@ -162,6 +187,9 @@ class MainWindow(QMainWindow):
 
     def _on_analysis(self, analysis: Analysis) -> None:
         self.problems.show_analysis(analysis)
+        self._show_status()
+
+    def _show_status(self) -> None:
         graph = self.document.graph
         self.status_label.setText(f"{_plural(len(graph.nodes), 'node')} · {_plural(len(graph.edges), 'link')} · "
                                   f"{self.problems.summary_text()}")
@@ -234,14 +262,16 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def save_layout(self) -> None:
+        """The geometry, and the dock layout of the perspective shown (each perspective keeps its own)."""
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.perspectives.save()
 
     def restore_layout(self) -> None:
+        """A new window opens in Design, with the Design layout it had last."""
         geometry = self.settings.value("window/geometry")
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(*DEFAULT_SIZE)
-        state = self.settings.value("window/state")
+        state = self.perspectives.design_state()
         if state is None or not self.restoreState(state):
             self._default_dock_sizes()
 

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QDrag, QFont, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnstudio.layers.registry import Registry
 from nnstudio.layers.spec import LayerSpec
@@ -116,8 +124,18 @@ class Palette(QWidget):
         self.tree.expandAll()
 
     def sizeHint(self) -> QSize:
-        """The dock's first width (before the user resizes it): room for the longer layer titles."""
-        return QSize(PALETTE_WIDTH, super().sizeHint().height())
+        """The dock's first width (before the user resizes it): room for every layer title beside its icon."""
+        return QSize(max(PALETTE_WIDTH, self.fitting_width()), super().sizeHint().height())
+
+    def fitting_width(self) -> int:
+        """The width at which no layer title is cut: the widest title, its icon, indent, margins, a scroll bar."""
+        tree = self.tree
+        metrics = tree.fontMetrics()
+        widest = max((metrics.horizontalAdvance(item.text(0)) for item in self.layer_items()), default=0)
+        bar = tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        margins = self.layout().contentsMargins()
+        chrome = 2 * tree.indentation() + tree.iconSize().width() + 16 + bar + 2 * tree.frameWidth()
+        return widest + chrome + margins.left() + margins.right()
 
     def filter(self, text: str) -> None:
         """Show the layers whose type, title or summary contain every word typed."""

@@ -19,10 +19,16 @@ def default_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~mask
 
 
+def temp_prefix(path: Path) -> str:
+    """Temporary files are named `.NAME.PID.XXXXXXXX.tmp`: the writer's process id lets a later write tell a
+    leftover of a killed writer from a write in progress (nnstudio.util.leftovers)."""
+    return f".{path.name}.{os.getpid()}."
+
+
 def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
     """Call write(temp_path) for a temporary file beside `path`, then rename it over `path`."""
     path = Path(path)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temp_name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
     os.close(handle)
     try:
         write(temp_name)

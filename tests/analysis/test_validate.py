@@ -61,7 +61,7 @@ def test_param_out_of_range_names_node_and_param():
     node = b.graph.node_by_name("linear")
     b.graph.set_param(node.id, "out_features", -5)
     (problem,) = [d for d in validate(b.graph) if d.code == "bad-param"]
-    assert problem.message == "linear.out_features: expected an integer >= 1, got -5"
+    assert problem.message == "linear.out_features: expected an integer in [1, 16777216], got -5"
     assert problem.param == "out_features"
 
 

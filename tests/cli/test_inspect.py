@@ -10,8 +10,10 @@ from tests.helpers import mlp
 def test_validate_valid_exit_0(tmp_path, capsys):
     path = tmp_path / "ok.nnstudio"
     save(mlp().project, path)
-    assert main(["validate", str(path)]) == 0
-    assert "valid" in capsys.readouterr().out
+    assert main(["validate", "--graph-only", str(path)]) == 0
+    assert capsys.readouterr().out == f"{path}: valid, graph (5 nodes, 4 edges)\n"
+    assert main(["validate", "example:spirals"]) == 0
+    assert "example:spirals: valid, ready to train" in capsys.readouterr().out
 
 
 def test_validate_invalid_exit_1_one_line_per_problem(tmp_path, capsys):
@@ -22,7 +24,7 @@ def test_validate_invalid_exit_1_one_line_per_problem(tmp_path, capsys):
     save(b.project, path)
     assert main(["validate", str(path)]) == 1
     lines = capsys.readouterr().out.strip().splitlines()
-    assert any(line.startswith("error: stray.in: required input is not connected") for line in lines)
+    assert f"{path}: node 'stray' (Linear): in: required input is not connected" in lines
     assert len(lines) == 4  # two unconnected inputs, two unreachable nodes
 
 

@@ -197,3 +197,124 @@ def test_threads_option_is_applied(tmp_path, capsys):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def trained(tmp_path: Path, capsys, **training) -> tuple[Path, Path]:
+    """A project trained for one epoch at lr 0.01; returns it and its run folder."""
+    path = write_project(tmp_path, {"optimizer": {"name": "sgd", "lr": 0.01}, **training})
+    run = tmp_path / "run"
+    assert main(["train", str(path), "--epochs", "1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    return path, run
+
+
+def test_resume_with_lr_applies_the_new_rate_and_says_so(tmp_path, capsys):
+    import torch
+
+    path, run = trained(tmp_path, capsys)
+    last = run / "checkpoints" / "last"
+    assert main(["train", str(path), "--epochs", "2", "--out", str(run), "--resume", str(last),
+                 "--lr", "0.05"]) == 0
+    assert "learning rate overridden: 0.05 (checkpoint had 0.01)" in capsys.readouterr().err.splitlines()
+    state = torch.load(last / "trainer_state.pt", weights_only=True)
+    assert [group["lr"] for group in state["optimizer"]["param_groups"]] == [0.05]
+    epochs = [r for r in json.loads((last / "history.json").read_text())["records"] if r["kind"] == "epoch"]
+    assert [r["lr"] for r in epochs] == [0.01, 0.05]
+
+
+def test_resume_lr_is_refused_for_a_recipe_with_rates_of_its_own(tmp_path, capsys):
+    from nnstudio.examples import example_path
+
+    run = tmp_path / "gan"
+    assert main(["train", str(example_path("gan_ring")), "--epochs", "1", "--out", str(run)]) == 0
+    capsys.readouterr()
+    assert main(["train", str(example_path("gan_ring")), "--epochs", "2", "--out", str(run), "--lr", "0.1",
+                 "--resume", str(run / "checkpoints" / "last")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["nnstudio train: --lr: the gan recipe keeps its own learning rates in the checkpoint; resume "
+                   "without --lr"]
+
+
+@pytest.mark.parametrize("where", ["file", "under_a_file"])
+def test_an_unwritable_out_exits_2_before_anything_trains(tmp_path, capsys, where):
+    path = write_project(tmp_path)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file, not a folder")
+    out = blocker if where == "file" else blocker / "run"
+    metrics = tmp_path / "m.jsonl"
+    assert main(["train", str(path), "--out", str(out), "--metrics", str(metrics)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"nnstudio train: {out}")
+    assert ("not a folder" if where == "file" else "cannot write checkpoints there (Not a directory)") in err[0]
+    assert not metrics.exists()  # nothing started
+
+
+@pytest.mark.parametrize(("damage", "expected"), [
+    ("state", "trainer_state.pt: epoch: expected an integer from 0 to 1000000, got 1000001"),
+    ("history", "history.json: unreadable"),
+])
+def test_a_checkpoint_that_cannot_be_resumed_exits_2_with_one_line(tmp_path, capsys, damage, expected):
+    import torch
+
+    path, run = trained(tmp_path, capsys)
+    last = run / "checkpoints" / "last"
+    if damage == "state":
+        state = torch.load(last / "trainer_state.pt", weights_only=True)
+        torch.save({**state, "epoch": 10**6 + 1, "step": -5}, last / "trainer_state.pt")
+    else:
+        (last / "history.json").write_text('{"format": "nnstudio.history", "records": [')
+    assert main(["train", str(path), "--out", str(run), "--resume", str(last), "--epochs", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"nnstudio train: {last}") and expected in err[0], err
+
+
+def test_a_crafted_epoch_within_the_bounds_is_refused_by_the_run_s_epochs(tmp_path, capsys):
+    import torch
+
+    path, run = trained(tmp_path, capsys)
+    last = run / "checkpoints" / "last"
+    state = torch.load(last / "trainer_state.pt", weights_only=True)
+    torch.save({**state, "epoch": 10**6, "step": 10**6}, last / "trainer_state.pt")
+    assert main(["train", str(path), "--out", str(run), "--resume", str(last), "--epochs", "3"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"nnstudio train: {last / 'trainer_state.pt'}: epoch: 1000000 is past the 3 epoch(s) this run "
+                   "is set to (training.epochs); resume with --epochs 1000000 or more"]
+
+
+def test_resume_past_the_configured_epochs_exits_2(tmp_path, capsys):
+    path, run = trained(tmp_path, capsys)
+    last = run / "checkpoints" / "last"
+    assert main(["train", str(path), "--out", str(run), "--resume", str(last), "--epochs", "2"]) == 0
+    capsys.readouterr()
+    assert main(["train", str(path), "--out", str(run), "--resume", str(last), "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"nnstudio train: {last / 'trainer_state.pt'}: epoch: 2 is past the 1 epoch(s) this run is set "
+                   "to (training.epochs); resume with --epochs 2 or more"]
+
+
+def test_resume_recovers_a_last_that_an_interrupted_save_left_missing(tmp_path, capsys):
+    path, run = trained(tmp_path, capsys)
+    last = run / "checkpoints" / "last"
+    last.rename(run / "checkpoints" / ".last.new-999999999")  # a crash between the two renames of a swap
+    assert main(["train", str(path), "--epochs", "2", "--out", str(run), "--resume", str(last)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert f"warning: {last}: recovered from .last.new-999999999 (the checkpoint being saved), left by a save " \
+           "that was interrupted" in err
+    assert json.loads((last / "checkpoint.json").read_text())["epoch"] == 2
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.startswith(".")]
+
+
+def test_distributed_errors_are_ours_and_come_first(tmp_path, capsys, monkeypatch):
+    from nnstudio.examples import example_path
+    from nnstudio.training.distributed import ENV_VARS
+
+    for name in ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    assert main(["train", str(example_path("gan_ring")), "--distributed"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("nnstudio train: training.recipe: the gan recipe does not run "
+                                               "under --distributed"), err
+    path = write_project(tmp_path)
+    assert main(["train", str(path), "--distributed", "--dist-timeout", "0"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "nnstudio train: --dist-timeout: expected a number of seconds > 0, got '0'"]

@@ -71,13 +71,13 @@ def test_missing_field_named():
 def test_wrong_type_named():
     document = _doc()
     document["graph"]["nodes"][0]["params"] = [1, 2]
-    assert _error(document) == "graph.nodes[0].params: expected an object, got a list"
+    assert _error(document) == "node 'x' (Input): params: expected an object, got a list"
 
 
 def test_bad_param_value_named_like_the_issue_example():
     document = _doc()
     document["graph"]["nodes"][1]["params"]["out_features"] = -5
-    assert _error(document) == "graph.nodes[1].params.out_features: expected an integer >= 1, got -5"
+    assert _error(document) == "node 'fc1' (Linear): out_features: expected an integer in [1, 16777216], got -5"
 
 
 def test_edge_to_missing_node_and_port():
@@ -166,9 +166,9 @@ def test_golden_v2_loads_with_its_objective_and_node_training():
 
 
 @pytest.mark.parametrize(("training", "message"), [
-    ({"frozen": "yes"}, "graph.nodes[0].training.frozen: expected a boolean, got a string"),
-    ({"lr_scale": -1}, "graph.nodes[0].training.lr_scale: expected a number in [0, 1000000], got -1"),
-    ({"speed": 2}, "graph.nodes[0].training.speed: unknown key; expected frozen, lr_scale, update_stats"),
+    ({"frozen": "yes"}, "node 'x' (Input): training.frozen: expected a boolean, got a string"),
+    ({"lr_scale": -1}, "node 'x' (Input): training.lr_scale: expected a number in [0, 1000000], got -1"),
+    ({"speed": 2}, "node 'x' (Input): training.speed: unknown key; expected frozen, lr_scale, update_stats"),
 ])
 def test_bad_node_training_names_the_place(training, message):
     document = json.loads((DATA / "golden_v2.nnstudio").read_text())
@@ -185,3 +185,21 @@ def test_saved_files_get_ordinary_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_a_save_removes_temporary_files_of_killed_saves_only(tmp_path):
+    """Issue 15: kill -9 during a save leaves `.NAME.nnstudio.PID.XXXXXXXX.tmp`; the next save in the folder
+    removes those whose writer is gone, and keeps a live writer's and every file that is not ours."""
+    import os
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(gone.stdout)
+    killed = [tmp_path / f".p.nnstudio.{dead_pid}.ab12cd34.tmp", tmp_path / f".other.nnstudio.{dead_pid}.x_9.tmp"]
+    live = tmp_path / f".p.nnstudio.{os.getppid()}.ef56gh78.tmp"
+    mine = [tmp_path / "notes.tmp", tmp_path / f".p.nnstudio.{dead_pid}.tmp.bak"]
+    for path in [*killed, live, *mine]:
+        path.write_text("partial")
+    save(residual().project, tmp_path / "p.nnstudio")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.nnstudio", live.name, *(p.name for p in mine)])

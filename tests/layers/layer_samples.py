@@ -35,6 +35,7 @@ SAMPLES: dict[str, Ports] = {
     "Output": {"in": f(3)},
     "Linear": {"in": f(8)},
     "Bilinear": {"in1": f(4), "in2": f(5)},
+    "LearnedTensor": {"in": f(3)},
     "Conv1d": {"in": f(3, 12)},
     "Conv2d": {"in": f(3, 10, 9)},
     "ConvTranspose2d": {"in": f(3, 5, 4)},
@@ -101,6 +102,7 @@ SAMPLES: dict[str, Ports] = {
 # Non-default params that exercise the other branches of the shape rules.
 VARIANTS: list[tuple[str, dict[str, Any], Ports]] = [
     ("Linear", {"out_features": 5, "bias": False}, {"in": f(7, 3)}),
+    ("LearnedTensor", {"shape": [4, 6], "init": "zeros"}, {"in": i(5)}),
     ("Conv1d", {"out_channels": 4, "kernel_size": 5, "stride": 2, "padding": 1, "dilation": 2},
      {"in": f(2, 21)}),
     ("Conv1d", {"out_channels": 6, "groups": 3, "padding_mode": "circular", "padding": 2}, {"in": f(3, 5)}),

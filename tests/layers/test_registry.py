@@ -158,7 +158,8 @@ def test_current_layer_version_is_not_migrated_again() -> None:
 
 
 def test_old_param_names_in_a_current_node_are_refused_with_their_place() -> None:
-    with pytest.raises(ProjectFileError, match=r"graph\.nodes\[1\]\.params\.units: TestDense has no parameter"):
+    place = r"node 'layer' \(TestDense\): units: no such parameter; TestDense takes width"
+    with pytest.raises(ProjectFileError, match=place):
         loads(_document("TestDense", 2, {"units": 5}), _versioned_registry())
 
 

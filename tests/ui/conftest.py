@@ -27,6 +27,7 @@ class Dialogs:
         self.errors: list[tuple[str, str]] = []
         self.unsaved_answer = "discard"
         self.unsaved_asked: list[str] = []
+        self.unsaved_runs: list[int] = []  # the runs of unsaved work each close prompt counted
         self.save_path: Path | None = None
         self.recover_answer = True
 
@@ -37,8 +38,9 @@ class Dialogs:
         files.ask_save_path = lambda suggested: self.save_path
         files.ask_recover = lambda entry: self.recover_answer
 
-    def _unsaved(self, name: str) -> str:
+    def _unsaved(self, name: str, runs: int = 0) -> str:
         self.unsaved_asked.append(name)
+        self.unsaved_runs.append(runs)
         return self.unsaved_answer
 
 

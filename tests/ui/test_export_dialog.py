@@ -93,7 +93,11 @@ def test_an_unwritable_path_is_reported_in_the_dialog_and_the_app_carries_on(mak
     dialog = open_dialog(app, qtbot)
     dialog.select_source("Untrained")
     missing = tmp_path / "no such folder" / "model.pt"
-    text = export(dialog, qtbot, "torchscript", missing)
+    dialog.confirm_create = lambda folder: False  # asked whether to create it: No
+    dialog.select_format("torchscript")
+    dialog.path_edit.setText(str(missing))
+    assert not dialog.export()
+    text = dialog.result_text()
     assert "TorchScript export with the untrained (initial) weights failed" in text
     assert f"the folder {missing.parent} does not exist" in text
     assert "Traceback" not in text and not missing.parent.exists()
@@ -173,8 +177,8 @@ def test_while_a_model_trains_only_finished_runs_can_be_exported(make_app, qtbot
 
 def test_default_names_follow_the_project_and_the_format(tmp_path):
     torchscript, python = FORMATS["torchscript"], FORMATS["python"]
-    assert default_output(torchscript, tmp_path / "net.nnstudio", "Net") == tmp_path / "net.pt"
-    assert default_output(python, None, "Two spirals!") == Path.home() / "two-spirals-python"
+    assert default_output(torchscript, tmp_path / "net.nnstudio", "Net", Path.home()) == tmp_path / "net.pt"
+    assert default_output(python, None, "Two spirals!", tmp_path / "docs") == tmp_path / "docs" / "two-spirals-python"
     assert retarget(tmp_path / "net.pt", torchscript, python) == tmp_path / "net-python"
     assert retarget(tmp_path / "net-python", python, FORMATS["onnx"]) == tmp_path / "net.onnx"
     assert retarget(tmp_path / "mine.bin", torchscript, FORMATS["bundle"]) == tmp_path / "mine.zip"

@@ -11,7 +11,7 @@ import pytest
 from nnstudio.examples import DEFAULT_EXAMPLE, EXAMPLES
 from nnstudio.io import dumps, load
 from nnstudio.model.builder import GraphBuilder
-from nnstudio.ui import files as files_module
+from nnstudio.ui import recovery as writing_module  # write_atomically, which save_to goes through
 from nnstudio.ui.commands import SetParamCommand
 from nnstudio.ui.files import Recovery, SaveError, write_atomically
 
@@ -59,12 +59,12 @@ def test_a_failed_write_leaves_the_old_file_and_the_modified_flag(make_window, t
     target = tmp_path / "keep.nnstudio"
     target.write_text("old content", encoding="utf-8")
 
-    class ShortWrite(files_module.QSaveFile):
+    class ShortWrite(writing_module.QSaveFile):
         def write(self, data) -> int:  # a full disk: only part of the data goes out
             super().write(bytes(data)[:10])
             return 10
 
-    monkeypatch.setattr(files_module, "QSaveFile", ShortWrite)
+    monkeypatch.setattr(writing_module, "QSaveFile", ShortWrite)
     _edit(window)
     assert not window.files.save_to(target)
     assert target.read_text(encoding="utf-8") == "old content"

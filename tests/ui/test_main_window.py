@@ -22,7 +22,7 @@ def test_opens_the_default_example_without_problems(window):
     assert window.windowTitle().startswith("Spirals MLP[*]")
     assert not window.isWindowModified()
     assert set(window.docks) == {"palette", "inspector", "problems", "summary", "code"}
-    assert window.centralWidget() is window.view
+    assert window.center.currentWidget() is window.view  # Design: the canvas is the central area
 
 
 def test_every_action_of_the_table_is_in_its_menu_with_its_shortcut(window):

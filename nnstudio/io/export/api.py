@@ -1,8 +1,9 @@
 """export_model: the one entry point the CLI and the GUI call for every format.
 
 Each export is written into a private folder beside the destination, loaded back, run on a held-out
-batch and compared with the in-app model. Only when the largest difference is within TOLERANCE is
-it moved into place; otherwise an ExportError names the node at fault and nothing is written.
+batch and compared with the in-app model. Only when every output is within parity.LIMIT (an absolute plus a
+relative part, as torch.testing checks) is it moved into place; otherwise an ExportError names the node at
+fault and nothing is written. A full disk is one ExportError naming the destination, never a crash.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Protocol
 import torch
 
 from nnstudio.io.export import python_format, weights_format
+from nnstudio.io.export.disk import NoSpaceError, ensure_space, is_full
 from nnstudio.io.export.errors import ExportError
 from nnstudio.io.export.formats import FormatInfo, get_format, require_extra
 from nnstudio.io.export.graph_formats import GRAPH_FORMATS, quiet
 from nnstudio.io.export.job import Job, prepare
 from nnstudio.io.export.locate import Fault, locate, summarize_error
-from nnstudio.io.export.parity import TOLERANCE, Runner, as_tensors, max_abs_diff
+from nnstudio.io.export.parity import LIMIT, Gap, Runner, as_tensors, compare
 from nnstudio.io.export.staging import Staging
 from nnstudio.model.project import Project
 
@@ -31,6 +33,7 @@ class ExportResult:
     max_abs_diff: float  # largest |exported - app| over the held-out batch
     messages: list[str] = field(default_factory=list)  # what the user should know (untrained weights...)
     format: str = ""
+    max_rel_diff: float = 0.0  # largest |exported - app| / |app|
 
 
 class Handler(Protocol):
@@ -85,41 +88,56 @@ def export_model(project: Project, format: str, out_path: str | os.PathLike[str]
     info = get_format(format)
     require_extra(info)
     out, notes = destination(out_path, info)
-    with Staging(out, info.is_folder) as staging:  # checks the destination before the slow work
-        job = prepare(project, checkpoint, batch, Path(base_dir) if base_dir is not None else None)
-        job.messages.extend(notes)
-        run_export(job, info, staging.target)
-        gap = max(job.gaps.values())  # a bundle holds several exports: report the worst
-        try:
-            paths = staging.commit()
-        except OSError as exc:  # e.g. the sidecar could not be moved beside the weights
-            raise ExportError(f"{info.title} export passed its check but could not be moved to "
-                              f"{out.parent}: {exc.strerror or exc}") from None
-    job.messages.append(f"parity: largest difference {gap:.3g} over a held-out batch of "
-                        f"{len(job.held_out[0]) if job.held_out else 0} (limit {TOLERANCE:g})")
-    return ExportResult(paths, gap, job.messages, info.name)
+    try:
+        with Staging(out, info.is_folder) as staging:  # checks the destination before the slow work
+            job = prepare(project, checkpoint, batch, Path(base_dir) if base_dir is not None else None)
+            job.messages.extend(notes)
+            ensure_space(staging.target, weight_bytes(job))  # every format holds the weights at least once
+            run_export(job, info, staging.target)
+            try:
+                paths = staging.commit()
+            except OSError as exc:  # e.g. the sidecar could not be moved beside the weights
+                if is_full(exc):
+                    raise NoSpaceError(out) from None
+                raise ExportError(f"{info.title} export passed its check but could not be moved to "
+                                  f"{out.parent}: {exc.strerror or exc}") from None
+    except NoSpaceError as exc:  # raised for a staging file; the user asked for `out`
+        raise exc.at(out) from None
+    abs_gap = max(g.max_abs for g in job.gaps.values())  # a bundle holds several exports: report the worst
+    rel_gap = max(g.max_rel for g in job.gaps.values())
+    job.messages.append(f"parity: largest difference {abs_gap:.3g} (relative {rel_gap:.3g}) over a held-out "
+                        f"batch of {len(job.held_out[0]) if job.held_out else 0} (limit {LIMIT})")
+    return ExportResult(paths, abs_gap, job.messages, info.name, rel_gap)
 
 
-def run_export(job: Job, info: FormatInfo, target: Path) -> float:
+def weight_bytes(job: Job) -> int:
+    return sum(t.numel() * t.element_size() for t in job.module.state_dict().values())
+
+
+def run_export(job: Job, info: FormatInfo, target: Path) -> Gap:
     """Write, reload and compare one format at `target`; returns the parity gap or raises ExportError."""
     handler = handler_for(info)
     try:
         job.messages.extend(handler.write(job, target))
     except ExportError:
         raise
+    except OSError as exc:
+        if is_full(exc):  # a Python-side write (a zip, a copy) that found the disk full
+            raise NoSpaceError(target) from None
+        raise _failure(job, info, exc) from None
     except Exception as exc:  # exporters fail in many ways; turn each into a message naming the node
         raise _failure(job, info, exc) from None
     try:
         runner = handler.load(job, target)
         with torch.no_grad(), quiet():
             actual = as_tensors(runner(*job.held_out))
-        gap, where = max_abs_diff(job.expected, actual, job.output_names)
+        gap = compare(job.expected, actual, job.output_names)
     except ExportError:
         raise
     except Exception as exc:
         raise _failure(job, info, exc, stage="running the exported file") from None
-    if not gap <= TOLERANCE:
-        raise _gap(job, info, gap, where)
+    if not gap.within:
+        raise _gap(job, info, gap)
     job.gaps[info.name] = gap
     return gap
 
@@ -131,9 +149,9 @@ def _failure(job: Job, info: FormatInfo, exc: Exception, stage: str = "exporting
     return ExportError(f"{info.title} export failed while {stage}: {summarize_error(exc)}")
 
 
-def _gap(job: Job, info: FormatInfo, gap: float, where: str) -> ExportError:
-    head = (f"{info.title} export refused: its output {where!r} differs from the app's by {gap:.3g}, "
-            f"more than the {TOLERANCE:g} allowed")
+def _gap(job: Job, info: FormatInfo, gap: Gap) -> ExportError:
+    head = (f"{info.title} export refused: its output {gap.where!r} differs from the app's by {gap.max_abs:.3g} "
+            f"(max relative {gap.max_rel:.3g}), more than the {LIMIT} allowed")
     fault = _locate(job, info)
     if fault is not None:
         return ExportError(f"{head}; node {fault.node!r}: {fault.reason}", node=fault.node)

@@ -14,6 +14,7 @@ archive is opened again (as `nnstudio import` would) and checked once more.
 from __future__ import annotations
 
 import json
+import math
 import platform
 import shutil
 import zipfile
@@ -24,9 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from nnstudio.io.export.disk import write_bytes, write_text
 from nnstudio.io.export.formats import FORMATS, missing_modules, nnstudio_version
 from nnstudio.io.export.job import Job
-from nnstudio.io.export.parity import Runner
+from nnstudio.io.export.parity import Gap, Runner
 from nnstudio.io.importing.bundle import (
     BUNDLE_FORMAT,
     BUNDLE_VERSION,
@@ -53,9 +55,9 @@ def write(job: Job, target: Path) -> list[str]:
     job.messages = []  # the inner exports' notes would repeat for every format
     try:
         contents = [{"file": PROJECT, "what": "project"}]
-        (root / PROJECT).write_text(dumps(job.project), encoding="utf-8")
+        write_text(root / PROJECT, dumps(job.project))
         gap = run_export(job, FORMATS["safetensors"], root / WEIGHTS)
-        contents.append({"file": WEIGHTS, "what": "weights (+ model.json sidecar)", "max_abs_diff": gap})
+        contents.append({"file": WEIGHTS, "what": "weights (+ model.json sidecar)", **gap_entry(gap)})
         notes = _copy_records(job, root, contents)
         for name, member in EXPORTS.items():
             missing = missing_modules(FORMATS[name])
@@ -64,18 +66,23 @@ def write(job: Job, target: Path) -> list[str]:
                              f"is not installed (pip install \"nnstudio[{FORMATS[name].extra}]\")")
                 continue
             gap = run_export(job, FORMATS[name], root / member)
-            contents.append({"file": member, "what": FORMATS[name].title, "max_abs_diff": gap})
+            contents.append({"file": member, "what": FORMATS[name].title, **gap_entry(gap)})
     finally:
         job.messages = outer
-    (root / ENVIRONMENT).write_text(json.dumps(environment(job), indent=2) + "\n", encoding="utf-8")
+    write_text(root / ENVIRONMENT, json.dumps(environment(job), indent=2) + "\n")
     manifest = {"format": BUNDLE_FORMAT, "version": BUNDLE_VERSION, "nnstudio_version": nnstudio_version(),
                 "created": _now(), "project": job.project.metadata.name, "trained": job.checkpoint is not None,
                 "contents": contents}
-    (root / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    write_text(root / MANIFEST, json.dumps(manifest, indent=2) + "\n")
     _zip(root, target)
     shutil.rmtree(root)
     formats = ", ".join(c["what"] for c in contents[2:] if "max_abs_diff" in c)
     return [*notes, f"bundle holds the project, weights and {formats or 'no other exports'}"]
+
+
+def gap_entry(gap: Gap) -> dict[str, float | None]:
+    """A manifest entry's parity figures (the relative one may be infinite, which JSON cannot hold)."""
+    return {"max_abs_diff": gap.max_abs, "max_rel_diff": gap.max_rel if math.isfinite(gap.max_rel) else None}
 
 
 def _copy_records(job: Job, root: Path, contents: list[dict[str, Any]]) -> list[str]:
@@ -85,7 +92,7 @@ def _copy_records(job: Job, root: Path, contents: list[dict[str, Any]]) -> list[
     for name in (HISTORY, CHECKPOINT_FILE):
         source = job.checkpoint.member(name)
         if source is not None:
-            shutil.copyfile(source, root / name)
+            write_bytes(root / name, source.read_bytes())
             contents.append({"file": name, "what": "metrics history" if name == HISTORY else "checkpoint info"})
         elif name == HISTORY:
             notes.append(f"bundle: the checkpoint has no {HISTORY}, so no metrics history is inside")
@@ -135,10 +142,12 @@ def _now() -> str:
 
 
 def _zip(root: Path, target: Path) -> None:
+    """zipfile writes through Python, so a full disk here is an OSError (ENOSPC), which run_export reports. No
+    size is checked first: compression makes the archive's size unknown until it is written."""
+    files = [path for path in sorted(root.rglob("*")) if path.is_file()]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(root.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(root).as_posix())
+        for path in files:
+            archive.write(path, path.relative_to(root).as_posix())
 
 
 def load(job: Job, target: Path) -> Runner:

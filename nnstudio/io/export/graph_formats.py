@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Sequence
@@ -20,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nnstudio.io.export.disk import serialised, write_bytes
 from nnstudio.io.export.parity import Runner
 
 _QUIET_LOCK = threading.RLock()  # re-entrant: an exporter may nest quiet blocks
@@ -63,12 +62,15 @@ class TorchScript:
         """
         with quiet():
             try:
-                torch.jit.script(module).save(str(path))
-                return []
+                scripted = torch.jit.script(module)
+                reason = None
             except Exception as exc:  # TorchScript's compiler rejects many Python constructs
                 reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            torch.jit.trace(module, tuple(args), check_trace=False).save(str(path))
-        return [f"TorchScript: scripting failed ({reason[:200]}), so the model was traced instead"]
+                scripted = torch.jit.trace(module, tuple(args), check_trace=False)
+            data = serialised(lambda buffer: torch.jit.save(scripted, buffer))
+        write_bytes(path, data)
+        return [] if reason is None else [f"TorchScript: scripting failed ({reason[:200]}), so the model was traced "
+                                          "instead"]
 
     def load(self, path: Path) -> Runner:
         with quiet():
@@ -84,7 +86,8 @@ class ExportedProgram:
                      output_names: list[str]) -> list[str]:
         with quiet():
             program = torch.export.export(module, tuple(args), dynamic_shapes=batch_dynamic_shapes(args))
-            torch.export.save(program, str(path))
+            data = serialised(lambda buffer: torch.export.save(program, buffer))
+        write_bytes(path, data)
         return []
 
     def load(self, path: Path) -> Runner:
@@ -98,24 +101,19 @@ class Onnx:
 
     def write_module(self, module: nn.Module, args: tuple[Any, ...], path: Path, input_names: list[str],
                      output_names: list[str]) -> list[str]:
-        """One file with the weights inside (external_data=False) and a symbolic batch dim."""
+        """One file with the weights inside and a symbolic batch dim, serialised in memory and checked first."""
         import onnx
 
-        with tempfile.TemporaryDirectory(prefix=".onnx-", dir=path.parent) as folder:
-            written = Path(folder) / path.name
-            with quiet():
-                torch.onnx.export(module, tuple(args), str(written), dynamo=True, external_data=False,
-                                  verbose=False, dynamic_shapes=batch_dynamic_shapes(args),
-                                  input_names=input_names or None, output_names=output_names or None)
-            strays = [p.name for p in Path(folder).iterdir() if p != written]
-            if strays:
-                raise RuntimeError(f"the ONNX exporter wrote files beside the model: {', '.join(strays)}")
-            model = onnx.load(str(written), load_external_data=False)
-            external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
-            if external:
-                raise RuntimeError(f"the ONNX file refers to external weight data ({', '.join(external[:3])})")
-            onnx.checker.check_model(model, full_check=True)
-            os.replace(written, path)
+        with quiet():
+            program = torch.onnx.export(module, tuple(args), None, dynamo=True, external_data=False,
+                                        verbose=False, dynamic_shapes=batch_dynamic_shapes(args),
+                                        input_names=input_names or None, output_names=output_names or None)
+        model = program.model_proto
+        external = [t.name for t in model.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
+        if external:
+            raise RuntimeError(f"the ONNX file refers to external weight data ({', '.join(external[:3])})")
+        onnx.checker.check_model(model, full_check=True)
+        write_bytes(path, model.SerializeToString())
         return [f"ONNX opset {_opset(model)}, checked with onnx.checker (full check)"]
 
     def load(self, path: Path) -> Runner:

@@ -17,6 +17,7 @@ from nnstudio.io.export.parity import (
     HELD_OUT_BATCH,
     HELD_OUT_SEED,
     TRACE_BATCH,
+    Gap,
     make_inputs,
     reference_outputs,
 )
@@ -38,7 +39,7 @@ class Job:
     owners: dict[str, str]  # fx node name -> graph node name
     base_dir: Path | None = None  # where relative dataset paths in the project start
     messages: list[str] = field(default_factory=list)
-    gaps: dict[str, float] = field(default_factory=dict)  # parity gap per format checked so far
+    gaps: dict[str, Gap] = field(default_factory=dict)  # parity gap per format checked so far
 
     @property
     def module(self) -> torch.nn.Module:

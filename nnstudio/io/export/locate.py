@@ -16,8 +16,9 @@ from typing import Any
 import torch
 from torch import fx
 
+from nnstudio.io.export.disk import NoSpaceError
 from nnstudio.io.export.graph_formats import quiet
-from nnstudio.io.export.parity import TOLERANCE, as_tensors, max_abs_diff
+from nnstudio.io.export.parity import as_tensors, compare
 
 
 @dataclass
@@ -84,16 +85,18 @@ def locate(module: fx.GraphModule, owners: dict[str, str], handler: Any, suffix:
             try:
                 handler.write_module(piece, trace_args, path, [], [])
                 got = as_tensors(handler.load(path)(*check_args))
+            except NoSpaceError:  # the probe's own disk is full: that says nothing about the node
+                raise
             except Exception as exc:  # any exporter failure is the answer we are looking for
                 return Fault(name, summarize_error(exc))
             with torch.no_grad(), quiet():
                 want = as_tensors(piece(*check_args))
             try:
-                gap, _ = max_abs_diff(want, got, [name])
+                gap = compare(want, got, [name])
             except ValueError as exc:
                 return Fault(name, str(exc))
-            if gap > TOLERANCE:
-                return Fault(name, f"its exported form differs from the app's by {gap:.3g} on its own")
+            if not gap.within:
+                return Fault(name, f"its exported form differs from the app's on its own ({gap.describe()})")
     return None
 
 

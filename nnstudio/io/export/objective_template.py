@@ -79,7 +79,7 @@ ${freeze}    net = objective
     batch = BATCH_SIZE // world  # samples per step on this process
     optimizer = make_optimizer(objective)
     steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
-    stepper = Stepper(objective, optimizer, make_scheduler(optimizer, steps_per_epoch), device)
+    stepper = Stepper(objective, optimizer, make_scheduler(optimizer, steps_per_epoch, epochs), device)
     stopping = EarlyStopping()
     for epoch in range(1, epochs + 1):
         objective.train()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from nnstudio.io.export.disk import serialised, write_bytes, write_text
 from nnstudio.io.export.formats import nnstudio_version
 from nnstudio.io.export.job import Job
 from nnstudio.io.export.parity import Runner
@@ -22,19 +23,18 @@ WEIGHTS = "model.pt"
 def write(job: Job, target: Path) -> list[str]:
     target.mkdir()
     text, cls = render_model(job)
-    (target / "model.py").write_text(text, encoding="utf-8")
+    write_text(target / "model.py", text)
     state = {key: value.detach().cpu().contiguous() for key, value in job.module.state_dict().items()}
-    torch.save(state, target / WEIGHTS)
-    (target / "project.nnstudio").write_text(dumps(job.project), encoding="utf-8")
+    write_bytes(target / WEIGHTS, serialised(lambda buffer: torch.save(state, buffer)))
+    write_text(target / "project.nnstudio", dumps(job.project))
     from nnstudio.io.export.python_train import write_training
 
     training, notes = write_training(job, target)
     from nnstudio.io.export.python_readme import render_readme
 
-    (target / "README.md").write_text(render_readme(job, cls, training), encoding="utf-8")
-    (target / MARKER).write_text(json.dumps({"format": "python", "nnstudio_version": nnstudio_version(),
-                                             "class": cls, "trained": job.checkpoint is not None},
-                                            indent=2) + "\n", encoding="utf-8")
+    write_text(target / "README.md", render_readme(job, cls, training))
+    write_text(target / MARKER, json.dumps({"format": "python", "nnstudio_version": nnstudio_version(),
+                                            "class": cls, "trained": job.checkpoint is not None}, indent=2) + "\n")
     return notes
 
 

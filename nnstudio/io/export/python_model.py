@@ -2,6 +2,8 @@
 
 __init__ comes from the compiled model's Constructs (the same constructor calls the app used) and
 forward() from the fx graph's own generated code, so the file computes exactly what the app does.
+`module_source` renders the same class on its own (imports, copied helpers, __init__ and forward): what
+`nnstudio code` prints and the app's Code tab shows.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ import math
 import re
 import sys
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
 from nnstudio.compile import CompiledModel
 from nnstudio.io.export.errors import ExportError
 from nnstudio.io.export.formats import nnstudio_version
-from nnstudio.io.export.job import Job
 from nnstudio.io.export.source_copy import (
     CopiedSource,
     SourceCopyError,
@@ -29,6 +30,10 @@ from nnstudio.io.export.source_copy import (
 )
 from nnstudio.layers.spec import Construct
 from nnstudio.model.graph import Graph
+from nnstudio.model.project import Project
+
+if TYPE_CHECKING:
+    from nnstudio.io.export.job import Job
 
 BASE_IMPORTS = ["import torch", "from torch import nn"]
 _RESERVED = {"nn", "torch", "Model", "Path"}
@@ -77,17 +82,52 @@ def constructor(construct: Construct, copied: CopiedSource, where: str) -> str:
 
 def render_model(job: Job) -> tuple[str, str]:
     """(source of model.py, class name)."""
-    compiled = job.compiled
+    cls = class_name(job.project.metadata.name)
+    copied, body = model_class(job.project, job.compiled, cls)
+    text = _assemble(job, cls, copied, body)
+    check_standalone(text)
+    return text, cls
+
+
+def model_class(project: Project, compiled: CompiledModel, cls: str) -> tuple[CopiedSource, str]:
+    """(what the class needs: imports, constants, copied helpers; the class's own source) for compiled.module."""
     module = compiled.module
     constructs = module_constructs(compiled, module)
-    owner = attribute_owners(compiled, job.project.graph)
+    owner = attribute_owners(compiled, project.graph)
     copied = copy_internal(constructs, owner)
     inits = [f"        self.{attr} = {constructor(c, copied, owner.get(attr, attr))}" for attr, c in constructs.items()]
     forward = forward_source(module, copied)
-    cls = class_name(job.project.metadata.name)
-    text = _assemble(job, cls, copied, inits, forward)
-    check_standalone(text)
-    return text, cls
+    title = project.metadata.name
+    body = (f"class {cls}(nn.Module):\n"
+            f'    """{title}, as drawn in nnstudio: one attribute per layer node."""\n\n'
+            "    def __init__(self) -> None:\n"
+            "        super().__init__()\n" + "\n".join(inits) + "\n\n" + forward)
+    return copied, body
+
+
+def module_source(project: Project, compiled: CompiledModel) -> str:
+    """The compiled model as one standalone module: imports, copied helpers, and the class with its __init__
+    (the submodules, built by the app's own constructor calls) and forward(). It runs with torch alone, and
+    the compiled module's state_dict loads into the class. Raises ExportError when a layer cannot be written
+    as code (a plugin whose source cannot be copied); `code_listing` then falls back to forward() alone."""
+    cls = class_name(project.metadata.name)
+    copied, body = model_class(project, compiled, cls)
+    parts = [f'"""{project.metadata.name}: the PyTorch module nnstudio compiles from the graph."""\n\n'
+             "from __future__ import annotations\n\n" + import_block([*BASE_IMPORTS, *copied.imports]),
+             "\n".join(copied.constants), "\n\n\n".join(block.rstrip() for block in copied.blocks), body]
+    text = "\n\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
+    check_standalone(text, "module")
+    return text
+
+
+def code_listing(project: Project, compiled: CompiledModel) -> str:
+    """module_source, or, for a model it cannot write, forward() alone under a comment that says why."""
+    try:
+        return module_source(project, compiled)
+    except (ExportError, SourceCopyError) as exc:
+        forward = "\n".join(_FREED.sub("", line.rstrip()) for line in compiled.code.strip("\n").splitlines())
+        return (f"# The constructors cannot be shown as standalone code: {exc}\n"
+                f"# forward(), as the compiler generated it:\n\n{forward.strip()}\n")
 
 
 def module_constructs(compiled: CompiledModel, module: torch.nn.Module) -> dict[str, Construct]:
@@ -160,7 +200,7 @@ def import_block(lines: list[str]) -> str:
     return "\n\n".join("\n".join(group) for group in groups if group)
 
 
-def _assemble(job: Job, cls: str, copied: CopiedSource, inits: list[str], forward: str) -> str:
+def _assemble(job: Job, cls: str, copied: CopiedSource, body: str) -> str:
     title = job.project.metadata.name
     io_lines = "\n".join(_io_lines(job))
     inputs = ", ".join(f"{job.project.graph.nodes[n].name!r}: ({tuple(job.compiled.analysis.shapes.of(n).shape)!r}, "
@@ -174,10 +214,7 @@ def _assemble(job: Job, cls: str, copied: CopiedSource, inits: list[str], forwar
                                                                    *copied.imports]),
         "\n".join(copied.constants),
         "\n\n\n".join(block.rstrip() for block in copied.blocks),
-        f"class {cls}(nn.Module):\n"
-        f'    """{title}, as drawn in nnstudio: one attribute per layer node."""\n\n'
-        "    def __init__(self) -> None:\n"
-        "        super().__init__()\n" + "\n".join(inits) + "\n\n" + forward,
+        body,
         f"Model = {cls}\n"
         f"# Shape of one sample (batch dimension excluded) and dtype, per forward() argument.\n"
         f"INPUTS = {{{inputs}}}",

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from nnstudio.io.export.disk import serialised, write_bytes, write_text
 from nnstudio.io.export.job import Job
 from nnstudio.io.export.objective_template import OBJECTIVE, OBJECTIVE_SETTINGS
 from nnstudio.io.export.python_model import check_standalone, import_block, literal
@@ -54,14 +55,15 @@ def write_training(job: Job, target: Path) -> tuple[bool, list[str]]:
     splits = training.data.splits()
     arrays = {f"{kind}_{name}": getattr(split, kind).detach().cpu().numpy()
               for name, split in splits.items() for kind in ("x", "y")}
-    np.savez(target / "data.npz", **arrays)
+    write_bytes(target / "data.npz", serialised(lambda buffer: np.savez(buffer, **arrays)))
     # Where the app's run starts: initialised, then init.weights loaded over it; the whole network, so an
     # objective's teacher starts alike too.
     initial = training.compiled.network.state_dict()
-    torch.save({k: v.detach().cpu().contiguous() for k, v in initial.items()}, target / "initial.pt")
+    initial = {k: v.detach().cpu().contiguous() for k, v in initial.items()}
+    write_bytes(target / "initial.pt", serialised(lambda buffer: torch.save(initial, buffer)))
     text = render_train(job.project.metadata.name, training)
     check_standalone(text, "train.py")
-    (target / "train.py").write_text(text, encoding="utf-8")
+    write_text(target / "train.py", text)
     sizes = ", ".join(f"{name} {len(split)}" for name, split in splits.items())
     notes = [f"train.py with the dataset's splits in data.npz ({sizes} samples)"]
     if training.compiled.plan is not None:
@@ -97,7 +99,8 @@ def render_train(title: str, training: Any) -> str:
         "early_stopping": (f"({_text(_monitor(early.monitor, has_val))}, {early.patience}, {early.min_delta!r}, "
                            f"{early.restore_best})") if early.enabled else "None",
         "network": network,
-        "optimizer": optimizer_code(optimizer, f"param_groups({network})" if nodes else f"{network}.parameters()"),
+        "optimizer": optimizer_code(optimizer, f"param_groups({network})" if nodes else f"{network}.parameters()",
+                                    copied),
         "freeze": f"    freeze_nodes({network})\n" if nodes else "",
         **nodes,
     }
@@ -169,15 +172,23 @@ def _differs(value: Any, default: Any) -> bool:
         return True
 
 
-def optimizer_code(optimizer: torch.optim.Optimizer, params: str = "model.parameters()") -> str:
+def optimizer_code(optimizer: torch.optim.Optimizer, params: str = "model.parameters()",
+                   copied: CopiedSource | None = None) -> str:
+    """Constructor code for the optimizer. One of nnstudio's own (LAMB) has its source copied into `copied`,
+    so train.py still needs only torch."""
     cls = type(optimizer)
-    if getattr(torch.optim, cls.__name__, None) is not cls:
+    if is_internal(cls) and copied is not None:
+        copied.merge(copy_sources([cls]))
+        maker = cls.__name__
+    elif getattr(torch.optim, cls.__name__, None) is cls:
+        maker = f"torch.optim.{cls.__name__}"
+    else:
         raise ValueError(f"optimizer {cls.__name__} is not one of torch.optim's")
     args = [params]
     for name, parameter in inspect.signature(cls.__init__).parameters.items():
         if name in optimizer.defaults and _differs(optimizer.defaults[name], parameter.default):
             args.append(f"{name}={literal(optimizer.defaults[name], 'optimizer')}")
-    return f"torch.optim.{cls.__name__}({', '.join(args)})"
+    return f"{maker}({', '.join(args)})"
 
 
 def module_code(module: nn.Module, copied: CopiedSource) -> str:
@@ -208,7 +219,7 @@ def module_code(module: nn.Module, copied: CopiedSource) -> str:
 
 
 _LR = "optimizer.defaults[\"lr\"]"  # the base rate; a scaled node's group holds base · scale
-_TOTAL = "max(1, EPOCHS * steps_per_epoch)"
+_TOTAL = "max(1, epochs * steps_per_epoch)"  # the epochs this run trains (--epochs), not the exported count
 
 
 def scheduler_code(settings: Any, optimizer: torch.optim.Optimizer, copied: CopiedSource,

@@ -1,11 +1,14 @@
 """Write exports beside their destination, and move them into place only once they passed the checks.
 
 A failed or interrupted export leaves the destination as it was: never a half-written or unchecked file.
+The staging folder's name holds the exporting process's id (`.NAME.PID.RANDOM.partial`), so one that a killed
+process left behind is recognised, and removed, the next time an export writes into that folder.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -15,6 +18,8 @@ from nnstudio.io.export.errors import ExportError
 from nnstudio.util.atomic import default_mode
 
 MARKER = "nnstudio-export.json"  # written into exported folders; marks a folder we may replace
+REPLACED = ".replaced"  # inside a staging folder: the earlier export folder, moved aside for the new one
+_LEFTOVER = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[a-z0-9_]{8}\.partial")  # what mkdtemp names below
 
 
 def check_destination(out: Path, folder: bool) -> None:
@@ -50,7 +55,9 @@ class Staging:
     def __enter__(self) -> Staging:
         check_destination(self.out, self.folder)
         try:
-            self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent))
+            remove_leftovers(self.out.parent)
+            self.root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.{os.getpid()}.", suffix=".partial",
+                                              dir=self.out.parent))
         except OSError as exc:
             raise ExportError(f"cannot write in {self.out.parent}: {exc.strerror or exc}", bad_input=True) from None
         return self
@@ -83,7 +90,7 @@ class Staging:
     def _replace_folder(self, entry: Path, final: Path) -> None:
         if final.exists():
             assert self.root is not None
-            old = self.root / ".replaced"
+            old = self.root / REPLACED
             os.replace(final, old)
         os.replace(entry, final)
 
@@ -91,3 +98,38 @@ class Staging:
                  tb: TracebackType | None) -> None:
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs. Where that cannot be asked safely (Windows, where signal 0 would
+    terminate it), every process counts as alive, so nothing is ever removed from under a running export."""
+    if pid == os.getpid() or os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove the staging folders of dead exporting processes in `folder`; returns what was removed.
+
+    A process killed between the two renames of a folder swap leaves the previous export inside its staging
+    folder (REPLACED) and nothing at the destination: that export is moved back first, so nothing is lost."""
+    removed = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = _LEFTOVER.fullmatch(entry.name)
+        if match is None or not entry.is_dir() or alive(int(match["pid"])):
+            continue
+        earlier, final = entry / REPLACED, folder / match["name"]
+        try:
+            if earlier.is_dir() and not final.exists():
+                os.replace(earlier, final)
+            shutil.rmtree(entry)
+        except OSError:  # another process cleaning at the same time, or no permission: not ours to insist
+            continue
+        removed.append(entry)
+    return removed

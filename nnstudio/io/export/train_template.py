@@ -76,7 +76,8 @@ ${helpers}def make_optimizer($network: nn.Module) -> torch.optim.Optimizer:
     return $optimizer
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, steps_per_epoch: int):
+def make_scheduler(optimizer: torch.optim.Optimizer, steps_per_epoch: int, epochs: int = EPOCHS):
+    """The learning-rate schedule, sized for the epochs this run trains (--epochs), as nnstudio train sizes it."""
     $scheduler
 '''
 
@@ -312,7 +313,7 @@ ${freeze}    net = model
     loss_fn = make_loss().to(device)
     optimizer = make_optimizer(model)
     steps_per_epoch = math.ceil(len(x_train) / BATCH_SIZE)
-    stepper = Stepper(model, optimizer, make_scheduler(optimizer, steps_per_epoch), device)
+    stepper = Stepper(model, optimizer, make_scheduler(optimizer, steps_per_epoch, epochs), device)
     stopping = EarlyStopping()
     for epoch in range(1, epochs + 1):
         model.train()

@@ -12,10 +12,12 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import safetensors.torch
 import torch
 
 from nnstudio.compile import build_module
-from nnstudio.compile.weights import load_weights, save_weights
+from nnstudio.compile.weights import load_weights
+from nnstudio.io.export.disk import write_bytes, write_text
 from nnstudio.io.export.formats import nnstudio_version
 from nnstudio.io.export.job import Job
 from nnstudio.io.export.parity import Runner
@@ -42,9 +44,10 @@ def tensor_types(job: Job, node_ids: list[str]) -> list[dict[str, Any]]:
 
 
 def write(job: Job, target: Path) -> list[str]:
-    save_weights(job.module, target, metadata={"format": SIDECAR_FORMAT,
-                                               "nnstudio_version": nnstudio_version()})
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    state = {key: value.detach().to("cpu").contiguous() for key, value in job.module.state_dict().items()}
+    data = safetensors.torch.save(state, metadata={"format": SIDECAR_FORMAT, "nnstudio_version": nnstudio_version()})
+    write_bytes(target, data)  # serialised in memory, so a full disk is an error, not a crash
+    digest = hashlib.sha256(data).hexdigest()
     sidecar = {
         "format": SIDECAR_FORMAT,
         "version": SIDECAR_VERSION,
@@ -57,7 +60,7 @@ def write(job: Job, target: Path) -> list[str]:
         "outputs": tensor_types(job, job.compiled.output_nodes),
         "architecture": to_document(job.project),
     }
-    sidecar_path(target).write_text(json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(sidecar_path(target), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
     return [f"architecture and versions in {sidecar_path(target).name}"]
 
 

@@ -19,7 +19,7 @@ _LAZY = {
     "save_import": "nnstudio.io.importing.api",
     "ImportResult": "nnstudio.io.importing.api",
     "ImportModelError": "nnstudio.io.importing.source",
-    "RUNS_CODE_WARNING": "nnstudio.io.importing.source",
+    "RUNS_CODE_WARNING": "nnstudio.io.importing.notice",
     "parse_input_shape": "nnstudio.io.importing.source",
     "open_bundle": "nnstudio.io.importing.bundle",
     "Bundle": "nnstudio.io.importing.bundle",

@@ -59,11 +59,21 @@ def import_module(model: nn.Module, input_shapes: list[InputSpec] | None = None,
     conversion.project.metadata.description = f"Imported from the PyTorch class {type(model).__name__}."
     compiled, state = _weights(conversion, model)
     gap = _verify(conversion, compiled, gm, _inputs(shapes, CHECK_BATCH, 1, model))
-    count = sum(1 for layer in conversion.layers if layer.module)
-    messages = [f"imported {len(conversion.project.graph.nodes)} nodes ({count} from modules) with "
-                f"{sum(t.numel() for t in state.values()):,} weight values",
+    messages = [_summary(conversion, compiled, state),
                 f"parity: largest difference {gap:.3g} from the original model on a fresh batch"]
     return ImportResult(conversion.project, state, gap, messages)
+
+
+def _summary(conversion: Conversion, compiled: CompiledModel, state: dict[str, torch.Tensor]) -> str:
+    """'imported 7 nodes (4 from modules) with 1,234 weight values (and 34 buffer values)'. Buffers such as a
+    batch norm's running mean and variance are state, not weights: training does not learn them."""
+    count = sum(1 for layer in conversion.layers if layer.module)
+    buffers = {name for name, _ in compiled.module.named_buffers()}
+    weights = sum(t.numel() for key, t in state.items() if key not in buffers)
+    kept = sum(t.numel() for key, t in state.items() if key in buffers)
+    extra = f" (and {kept:,} buffer values, such as batch-norm running statistics)" if kept else ""
+    return (f"imported {len(conversion.project.graph.nodes)} nodes ({count} from modules) with {weights:,} "
+            f"weight values{extra}")
 
 
 def _check_dtypes(model: nn.Module) -> None:
@@ -105,10 +115,11 @@ def _weights(conversion: Conversion, model: nn.Module) -> tuple[CompiledModel, d
         raise ImportModelError(f"the imported graph does not compile: {exc}") from None
     state: dict[str, torch.Tensor] = {}
     for layer in conversion.layers:
-        if layer.module is None:
-            continue
         attributes = compiled.modules_of.get(layer.node_id, [])
-        source = model.get_submodule(layer.module).state_dict()
+        if layer.module is not None:
+            source = model.get_submodule(layer.module).state_dict()
+        else:  # a function given its weights, or a parameter read from self (see convert._learned_tensor)
+            source = {key: _attribute(model, target).reshape(shape) for key, (target, shape) in layer.tensors.items()}
         for key, tensor in source.items():
             state[f"{attributes[0]}.{key}"] = tensor.detach().cpu().clone().contiguous()
     report = check_weights(compiled.module, state)
@@ -117,6 +128,13 @@ def _weights(conversion: Conversion, model: nn.Module) -> tuple[CompiledModel, d
     compiled.module.load_state_dict(state)
     compiled.module.eval()
     return compiled, state
+
+
+def _attribute(model: nn.Module, target: str) -> torch.Tensor:
+    value = model
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def _verify(conversion: Conversion, compiled: CompiledModel, gm: fx.GraphModule,
@@ -145,8 +163,8 @@ def _first_difference(conversion: Conversion, compiled: CompiledModel, gm: fx.Gr
         last[owner] = fx_name
     for layer in conversion.layers:
         name = graph.nodes[layer.node_id].name
-        if name not in last or layer.output.name not in theirs:
-            continue
+        if name not in last or layer.output.name not in theirs or layer.output.op == "get_attr":
+            continue  # a LearnedTensor repeats its parameter along the batch, so it cannot equal it
         try:
             gap, _ = max_abs_diff(as_tensors(theirs[layer.output.name]), as_tensors(ours[last[name]]), [name])
         except (ValueError, TypeError):

@@ -20,7 +20,8 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from nnstudio.analysis.layout import auto_layout
 from nnstudio.analysis.validate import analyze
-from nnstudio.io.importing.functions import Converted, Refused, convert_call, is_helper
+from nnstudio.io.importing.forms import convert_call
+from nnstudio.io.importing.functions import Converted, Refused, is_batch_size, is_helper, learned_shape
 from nnstudio.io.importing.modules import fit, free_choices, is_layer_class, specs_for
 from nnstudio.io.importing.patterns import emit_pattern, match_module
 from nnstudio.io.importing.source import ImportModelError
@@ -53,6 +54,9 @@ class Imported:
     node_id: str
     output: fx.Node  # the user fx node whose value this node produces
     module: str | None = None  # the user submodule whose weights it takes
+    # or, for a function given its weights (F.linear(x, self.w)) and for a parameter read from self (a
+    # LearnedTensor): the node's state-dict key -> (the user's attribute, the shape the node stores it in)
+    tensors: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -64,6 +68,7 @@ class Conversion:
     covered: set[fx.Node] = field(default_factory=set)
     helpers_used: set[fx.Node] = field(default_factory=set)
     layers: list[Imported] = field(default_factory=list)
+    attribute_uses: dict[fx.Node, list[str]] = field(default_factory=dict)  # get_attr -> the nodes taking it
 
 
 def where(node: fx.Node) -> str:
@@ -122,12 +127,13 @@ def convert(gm: fx.GraphModule, registry: Registry | None = None) -> Conversion:
         elif node.op == "output":
             outputs = _flatten_outputs(node.args[0], node)
         elif node.op == "get_attr":
-            raise ImportModelError(f"{where(node)}: reads the tensor self.{node.target} directly; nnstudio layers "
-                                   "own their weights, so wrap it in a module the catalogue knows")
+            continue  # a layer's weights (F.linear(x, self.w)) or, once a layer uses it, a LearnedTensor
         elif is_helper(node):
             continue
         elif node.op == "call_module":
             _convert_module(conv, node)
+        elif _expands_over_the_batch(conv, node):
+            continue
         else:
             try:
                 converted = convert_call(node)
@@ -135,6 +141,7 @@ def convert(gm: fx.GraphModule, registry: Registry | None = None) -> Conversion:
                 raise ImportModelError(f"cannot import {where(node)}: {exc}") from None
             _add_converted(conv, converted, node)
     _check_helpers(conv)
+    _check_attributes(conv)
     for index, value in enumerate(outputs):
         name = "output" if index == 0 else f"output_{index}"
         _add(conv, "Output", {}, {"in": [value]}, None, [], name)
@@ -166,6 +173,9 @@ def _add(conv: Conversion, layer: str, params: dict[str, Any], inputs: dict[str,
         details = "; ".join(f"{p}: {m}" for p, m in problems)
         raise ImportModelError(f"cannot import {place} as {layer}: {details}")
     graph = conv.project.graph
+    for source in (s for sources in inputs.values() for s in sources):
+        if source not in conv.values and source.op == "get_attr":
+            _learned_tensor(conv, source)  # first, so that it comes before its user in the graph
     node = Node(new_id(), spec.type, graph.unique_name(name), resolved)
     graph.add_node(node)
     for port, sources in inputs.items():
@@ -183,7 +193,79 @@ def _add(conv: Conversion, layer: str, params: dict[str, Any], inputs: dict[str,
 
 def _add_converted(conv: Conversion, converted: Converted, node: fx.Node) -> None:
     conv.helpers_used.update(converted.helpers)
-    _add(conv, converted.type, converted.params, converted.inputs, node, [node], node.name, at=node)
+    node_id = _add(conv, converted.type, converted.params, converted.inputs, node, [node], node.name, at=node)
+    if converted.weights:
+        layer = conv.layers[-1]
+        for key, attribute in converted.weights.items():
+            _tensor_attribute(conv, attribute, node, parameter_only=False)
+            conv.attribute_uses.setdefault(attribute, []).append(node_id)
+            layer.tensors[key] = (str(attribute.target), tuple(attribute.meta["tensor_meta"].shape))
+        conv.covered.update(converted.weights.values())
+
+
+def _tensor_attribute(conv: Conversion, attribute: fx.Node, user: fx.Node, parameter_only: bool) -> None:
+    """Refuse what is not a parameter (or, as a layer's weights, a buffer) of the model, naming the user."""
+    value: Any = conv.gm
+    for part in str(attribute.target).split("."):
+        value = getattr(value, part, None)
+    if isinstance(value, nn.Parameter):
+        return
+    if not parameter_only and isinstance(value, torch.Tensor):
+        return
+    kind = "a constant tensor (a buffer), not a parameter" if isinstance(value, torch.Tensor) else "not a tensor"
+    raise ImportModelError(f"cannot import {where(user)}: self.{attribute.target} is {kind}; only an "
+                           "nn.Parameter read from self becomes a LearnedTensor node")
+
+
+def _learned_tensor(conv: Conversion, attribute: fx.Node) -> None:
+    """A parameter used as a tensor (x + self.pos) becomes a LearnedTensor node holding a copy of it,
+    repeated along the batch of the model's first input."""
+    user = next(iter(attribute.users), attribute)
+    _tensor_attribute(conv, attribute, user, parameter_only=True)
+    full = tuple(int(d) for d in attribute.meta["tensor_meta"].shape)
+    shape = learned_shape(full)
+    if not shape:
+        raise ImportModelError(f"cannot import {where(user)}: self.{attribute.target} is a single number; a "
+                               "LearnedTensor holds a tensor of at least one dim (make it shape (1,))")
+    first = next(n for n in conv.gm.graph.nodes if n.op == "placeholder")
+    name = str(attribute.target).replace(".", "_")
+    node_id = _add(conv, "LearnedTensor", {"shape": list(shape), "init": "zeros"}, {"in": [first]}, attribute,
+                   [attribute], name, at=user)
+    conv.attribute_uses.setdefault(attribute, []).append(node_id)
+    conv.layers[-1].tensors["weight"] = (str(attribute.target), shape)
+
+
+def _expands_over_the_batch(conv: Conversion, node: fx.Node) -> bool:
+    """`self.cls.expand(x.size(0), -1, -1)`, the class-token idiom, is what a LearnedTensor computes already:
+    the parameter repeated along the batch. The expanded value is then the LearnedTensor's."""
+    if node.op != "call_method" or node.target != "expand" or not isinstance(node.args[0], fx.Node):
+        return False
+    attribute, sizes = node.args[0], list(node.args[1:])
+    if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
+        sizes = list(sizes[0])
+    meta = attribute.meta.get("tensor_meta") if attribute.op == "get_attr" else None
+    full = tuple(meta.shape) if meta is not None and hasattr(meta, "shape") else ()
+    helpers: list[fx.Node] = []
+    if len(full) < 2 or full[0] != 1 or len(sizes) != len(full) or not is_batch_size(sizes[0], helpers):
+        return False
+    if any(size not in (-1, dim) for size, dim in zip(sizes[1:], full[1:])):
+        return False
+    if attribute not in conv.values:
+        _learned_tensor(conv, attribute)
+    conv.values[node] = conv.values[attribute]
+    conv.helpers_used.update(helpers)
+    conv.covered.add(node)
+    return True
+
+
+def _check_attributes(conv: Conversion) -> None:
+    """A module attribute taken by two nodes would be two copies that train apart: refuse it."""
+    for attribute, users in conv.attribute_uses.items():
+        if len(users) > 1:
+            names = ", ".join(repr(conv.project.graph.nodes[u].name) for u in users)
+            raise ImportModelError(f"cannot import {where(next(iter(attribute.users)))}: self.{attribute.target} "
+                                   f"is used by {len(users)} nodes ({names}), sharing its weights; each nnstudio "
+                                   "node owns its weights")
 
 
 def _types_for(spec: Any, node: fx.Node) -> Inputs:

@@ -1,7 +1,8 @@
-"""Convert the functions and tensor methods of a traced model into catalogue layers.
+"""Converters for the functions and tensor methods of a traced model, and the helpers they share.
 
-Each converter reads the call's arguments and returns the layer type, its params and the user
-nodes feeding each port, or raises Refused with a reason. Dims are translated from torch's
+Which function or method becomes which layer is declared once, in forms.FORMS. Each converter
+reads the call's arguments and returns the layer type, its params and the user nodes feeding each
+port, or raises Refused with a reason. Dims are translated from torch's
 counting (batch included) to nnstudio's (batch excluded); a call that touches the batch dim has no
 layer and is refused. Whether the result computes the same thing is checked afterwards, when the
 whole imported graph is compared with the original model.
@@ -14,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-import torch.nn.functional as F
 from torch import fx
 
 
@@ -29,6 +28,8 @@ class Converted:
     params: dict[str, Any]
     inputs: dict[str, list[fx.Node]]
     helpers: list[fx.Node] = field(default_factory=list)  # batch-size expressions the call used
+    # The layer's own tensors (its state-dict keys) taken from module attributes: F.linear(x, self.w, self.b)
+    weights: dict[str, fx.Node] = field(default_factory=dict)
 
 
 def arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
@@ -40,14 +41,27 @@ def arg(node: fx.Node, index: int, name: str, default: Any = None) -> Any:
 
 def rank_of(node: Any) -> int:
     """Dims of a tensor value without the batch dim, from the shapes recorded while tracing."""
-    meta = node.meta.get("tensor_meta") if isinstance(node, fx.Node) else None
-    if meta is None or not hasattr(meta, "shape"):
-        raise Refused(f"{node} is not a tensor nnstudio can follow")
-    return len(meta.shape) - 1
+    return len(sample_shape(node))
 
 
 def shape_of(node: fx.Node) -> tuple[int, ...]:
     return tuple(node.meta["tensor_meta"].shape)
+
+
+def learned_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The per-sample shape of a parameter read from `self`, which becomes a LearnedTensor: a leading 1 is
+    the batch dim it broadcasts over ((1, T, E) for learned positions), and without one the whole
+    parameter is added to every sample ((T, E))."""
+    return tuple(shape[1:]) if len(shape) >= 2 and shape[0] == 1 else tuple(shape)
+
+
+def sample_shape(node: Any) -> tuple[int, ...]:
+    """A value's shape without the batch dim; for a parameter read from `self`, its LearnedTensor's shape."""
+    meta = node.meta.get("tensor_meta") if isinstance(node, fx.Node) else None
+    if meta is None or not hasattr(meta, "shape"):
+        raise Refused(f"{node} is not a tensor nnstudio can follow")
+    shape = tuple(int(d) for d in meta.shape)
+    return learned_shape(shape) if node.op == "get_attr" else shape[1:]
 
 
 def layer_dim(dim: Any, rank: int, what: str) -> int:
@@ -97,20 +111,24 @@ def is_helper(node: fx.Node) -> bool:
 
 
 # --- converters ----------------------------------------------------------------------------
-def _merge(layer: str, verb: str) -> Callable[[fx.Node], Converted]:
+def merge(layer: str, verb: str) -> Callable[[fx.Node], Converted]:
     def convert(node: fx.Node) -> Converted:
         if node.kwargs.get("alpha", 1) != 1:
             raise Refused(f"{verb} with alpha={node.kwargs['alpha']}")
         a, b = (_tensor(v, verb) for v in node.args[:2])
-        if shape_of(a) != shape_of(b):
-            raise Refused(f"{verb} of tensors with different shapes {list(shape_of(a))} and "
-                          f"{list(shape_of(b))} (broadcasting has no layer)")
+        if sample_shape(a) != sample_shape(b):
+            raise Refused(f"{verb} of tensors with different shapes [N, {_dims(a)}] and [N, {_dims(b)}] "
+                          "(broadcasting has no layer)")
         return Converted(layer, {}, {"inputs": [a, b]})
 
     return convert
 
 
-def _concat(node: fx.Node) -> Converted:
+def _dims(node: fx.Node) -> str:
+    return ", ".join(str(d) for d in sample_shape(node))
+
+
+def concat(node: fx.Node) -> Converted:
     tensors = arg(node, 0, "tensors")
     if not isinstance(tensors, (list, tuple)) or len(tensors) < 2:
         raise Refused("concatenating fewer than two tensors")
@@ -119,7 +137,7 @@ def _concat(node: fx.Node) -> Converted:
     return Converted("Concat", {"dim": dim}, {"inputs": items})
 
 
-def _flatten(node: fx.Node) -> Converted:
+def flatten(node: fx.Node) -> Converted:
     x = _tensor(node.args[0], "flattening")
     rank = rank_of(x)
     start = layer_dim(arg(node, 1, "start_dim", 0), rank, "flattening from")
@@ -127,7 +145,7 @@ def _flatten(node: fx.Node) -> Converted:
     return Converted("Flatten", {"start_dim": start, "end_dim": end}, {"in": [x]})
 
 
-def _reshape(node: fx.Node) -> Converted:
+def reshape(node: fx.Node) -> Converted:
     x = _tensor(node.args[0], "reshaping")
     sizes = list(node.args[1:]) if node.op == "call_method" else [arg(node, 1, "shape")]
     if len(sizes) == 1 and isinstance(sizes[0], (list, tuple)):
@@ -146,7 +164,7 @@ def _reshape(node: fx.Node) -> Converted:
     return Converted("Reshape", {"shape": list(shape_of(node)[1:])}, {"in": [x]}, helpers)
 
 
-def _permute(node: fx.Node) -> Converted:
+def permute(node: fx.Node) -> Converted:
     x = _tensor(node.args[0], "permuting")
     dims = list(node.args[1:]) if node.op == "call_method" else list(arg(node, 1, "dims"))
     if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
@@ -158,7 +176,7 @@ def _permute(node: fx.Node) -> Converted:
     return Converted("Permute", {"dims": [d - 1 for d in dims[1:]]}, {"in": [x]})
 
 
-def _transpose(node: fx.Node) -> Converted:
+def transpose(node: fx.Node) -> Converted:
     x = _tensor(node.args[0], "transposing")
     rank = rank_of(x)
     a = layer_dim(arg(node, 1, "dim0"), rank, "transposing")
@@ -166,7 +184,7 @@ def _transpose(node: fx.Node) -> Converted:
     return Converted("Transpose", {"dim0": a, "dim1": b}, {"in": [x]})
 
 
-def _reduce(op: str) -> Callable[[fx.Node], Converted]:
+def reduce(op: str) -> Callable[[fx.Node], Converted]:
     def convert(node: fx.Node) -> Converted:
         x = _tensor(node.args[0], "reducing")
         rank = rank_of(x)
@@ -189,55 +207,3 @@ def _same_dims(dim: Any, wanted: tuple[int, ...], rank: int) -> bool:
     if not all(isinstance(d, int) for d in dims):
         return False
     return tuple(sorted(d % (rank + 1) for d in dims)) == wanted
-
-
-def _activation(layer: str, *names: str) -> Callable[[fx.Node], Converted]:
-    """An element-wise function; `names` are its params, after the tensor, in call order."""
-
-    def convert(node: fx.Node) -> Converted:
-        x = _tensor(node.args[0], layer)
-        params: dict[str, Any] = {}
-        for position, name in enumerate(names, start=1):
-            value = arg(node, position, name)
-            if value is not None:
-                params[name] = layer_dim(value, rank_of(x), layer) if name == "dim" else value
-        return Converted(layer, params, {"in": [x]})
-
-    return convert
-
-
-FUNCTIONS: dict[Any, Callable[[fx.Node], Converted]] = {
-    operator.add: _merge("Add", "adding"), torch.add: _merge("Add", "adding"),
-    operator.mul: _merge("Multiply", "multiplying"), torch.mul: _merge("Multiply", "multiplying"),
-    torch.cat: _concat, torch.concat: _concat, torch.concatenate: _concat,
-    torch.flatten: _flatten, torch.reshape: _reshape, torch.permute: _permute, torch.transpose: _transpose,
-    torch.mean: _reduce("mean"), torch.amax: _reduce("amax"), torch.sum: _reduce("sum"),
-    torch.relu: _activation("ReLU"), F.relu: _activation("ReLU"),
-    torch.sigmoid: _activation("Sigmoid"), F.sigmoid: _activation("Sigmoid"),
-    torch.tanh: _activation("Tanh"), F.tanh: _activation("Tanh"),
-    F.gelu: _activation("GELU", "approximate"), F.silu: _activation("SiLU"),
-    F.leaky_relu: _activation("LeakyReLU", "negative_slope"), F.elu: _activation("ELU", "alpha"),
-    torch.softmax: _activation("Softmax", "dim"), F.softmax: _activation("Softmax", "dim"),
-    torch.log_softmax: _activation("LogSoftmax", "dim"), F.log_softmax: _activation("LogSoftmax", "dim"),
-    F.dropout: _activation("Dropout", "p"),
-}
-
-METHODS: dict[str, Callable[[fx.Node], Converted]] = {
-    "add": _merge("Add", "adding"), "mul": _merge("Multiply", "multiplying"),
-    "flatten": _flatten, "view": _reshape, "reshape": _reshape, "permute": _permute, "transpose": _transpose,
-    "mean": _reduce("mean"), "amax": _reduce("amax"), "sum": _reduce("sum"),
-    "relu": _activation("ReLU"), "sigmoid": _activation("Sigmoid"), "tanh": _activation("Tanh"),
-    "softmax": _activation("Softmax", "dim"), "log_softmax": _activation("LogSoftmax", "dim"),
-}
-
-
-def convert_call(node: fx.Node) -> Converted:
-    if node.op == "call_function":
-        converter = FUNCTIONS.get(node.target)
-        what = getattr(node.target, "__name__", str(node.target))
-    else:
-        converter = METHODS.get(str(node.target))
-        what = f".{node.target}()"
-    if converter is None:
-        raise Refused(f"{what} has no nnstudio layer")
-    return converter(node)

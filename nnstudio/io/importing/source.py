@@ -15,8 +15,7 @@ from pathlib import Path
 
 from torch import nn
 
-RUNS_CODE_WARNING = ("importing a model runs its Python code (the file is imported and the class "
-                     "instantiated); only import code you trust")
+from nnstudio.io.importing.notice import RUNS_CODE_WARNING as RUNS_CODE_WARNING  # shared with the GUI
 
 
 class ImportModelError(Exception):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nnstudio.layers.spec import LayerSpec
 
-_MODULES = ("io", "dense", "rbf", "conv", "pool", "norm", "activation", "shape", "recurrent", "attention",
+_MODULES = ("io", "dense", "tensor", "rbf", "conv", "pool", "norm", "activation", "shape", "recurrent", "attention",
             "capsules", "ode", "som", "merge", "stochastic", "losses")
 
 

@@ -106,6 +106,21 @@ def window_param(name: str, default: int | None, doc: str, dims: int, minimum: i
     return ParamSpec(name, ParamKind.INT_TUPLE, default, doc, minimum=minimum, length=2, optional=optional)
 
 
+BATCH_NOT_COUNTED = "batch not counted"  # what a dim's label and messages say: dim 0 is torch's dim 1
+
+
+def sample_axis(name: str, dim: int, x: TensorType, port: str = "in") -> int:
+    """`dim` as a 0-based index into the sample shape of `x`, or a ShapeError that says how it is counted
+    (without the batch, where torch counts with it): "dim 3 is out of range for the sample shape [16, 8, 8]
+    (batch not counted: dim 0 is the 16, -1 the last 8)"."""
+    rank = len(x.shape)
+    if not -rank <= dim < rank:
+        where = f": dim 0 is the {x.shape[0]}, -1 the last {x.shape[-1]}" if rank else ""
+        raise ShapeError(f"{name} {dim} is out of range for the sample shape {list(x.shape)} "
+                         f"({BATCH_NOT_COUNTED}{where})", port)
+    return dim % rank
+
+
 def axis(dim: int, rank: int, port: str = "in") -> int:
     """A dim counted over non-batch dims (negative from the end) as a 0-based index into the shape."""
     torch_dim(dim, rank, port)

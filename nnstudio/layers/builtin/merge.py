@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnstudio.layers.builtin.common import require_float, same_shape, torch_dim
+from nnstudio.layers.builtin.common import BATCH_NOT_COUNTED, require_float, same_shape, sample_axis, torch_dim
 from nnstudio.layers.params import int_param
 from nnstudio.layers.spec import Inputs, LayerSpec, PortSpec, ShapeError, TensorType
 
@@ -33,16 +33,15 @@ def _emit_chain(operator_name: str):
 def _infer_concat(params, inputs: Inputs) -> TensorType:
     types = inputs.many()
     rank = len(types[0].shape)
-    torch_dim(params["dim"], rank, "inputs")  # range check
-    axis = params["dim"] % rank
+    axis = sample_axis("dim", params["dim"], types[0], "inputs")
     for index, x in enumerate(types[1:], start=2):
         others_match = len(x.shape) == rank and all(
             a == b for i, (a, b) in enumerate(zip(x.shape, types[0].shape)) if i != axis
         )
         if not others_match or x.dtype != types[0].dtype:
             raise ShapeError(
-                f"cannot concatenate {types[0]} with {x} (input {index}) along dim {params['dim']}: "
-                "all other dims must match",
+                f"cannot concatenate {types[0]} with {x} (input {index}) along dim {params['dim']} of the "
+                f"sample shape {list(types[0].shape)} ({BATCH_NOT_COUNTED}): all other dims must match",
                 "inputs",
             )
     shape = list(types[0].shape)
@@ -90,12 +89,14 @@ SPECS = [
         summary="Joins tensors along one dimension (channels, features, time).",
         explanation=(
             "Stacks inputs side by side along dim; every other dimension must agree. Inception-style "
-            "blocks concatenate parallel branches along the channel dim (dim 0)."
+            "blocks concatenate parallel branches along the channel dim (dim 0). dim counts the dims of "
+            "one sample, without the batch: dim 0 is the first after N, which torch calls dim 1."
         ),
         formula="y = [x₁ ‖ x₂ ‖ …] along dim",
         infer=_infer_concat,
         emit=_emit_concat,
-        params=(int_param("dim", 0, "Dimension to join along, counted without the batch (-1 = last)."),),
+        params=(int_param("dim", 0, "Dimension to join along, counted without the batch (-1 = last).",
+                          label=f"Dim ({BATCH_NOT_COUNTED})"),),
         inputs=_MANY,
         glyph="‖",
         key_params=("dim",),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nnstudio.layers.builtin.common import axis
+from nnstudio.layers.builtin.common import BATCH_NOT_COUNTED, axis, sample_axis
 from nnstudio.layers.params import ParamKind, ParamSpec, bool_param, choice_param, int_param
 from nnstudio.layers.spec import Construct, Inputs, LayerSpec, ShapeError, TensorType
 
@@ -12,10 +12,10 @@ def _dim_range(params, x: TensorType) -> tuple[int, int]:
     rank = len(x.shape)
     if rank == 0:
         raise ShapeError(f"has nothing to flatten in {x}", "in")
-    start, end = (axis(params[name], rank) for name in ("start_dim", "end_dim"))
+    start, end = (sample_axis(name, params[name], x) for name in ("start_dim", "end_dim"))
     if start > end:
         raise ShapeError(f"cannot flatten {x}: start_dim {params['start_dim']} comes after end_dim "
-                         f"{params['end_dim']}", "in")
+                         f"{params['end_dim']} in the sample shape {list(x.shape)} ({BATCH_NOT_COUNTED})", "in")
     return start, end
 
 
@@ -108,7 +108,7 @@ def _infer_reduce(params, inputs: Inputs) -> TensorType:
     x = inputs.one()
     if x.dtype != "float32" and params["op"] == "mean":
         raise ShapeError(f"can only average float32 tensors, got {x}", "in")
-    index = axis(params["dim"], len(x.shape))
+    index = sample_axis("dim", params["dim"], x)
     kept = (1,) if params["keepdim"] else ()
     return TensorType((*x.shape[:index], *kept, *x.shape[index + 1:]), x.dtype)
 
@@ -120,6 +120,8 @@ def _emit_reduce(ctx, params, values: Inputs, types: Inputs):
 
 
 _SAME_DTYPE = "Keeps the values and their order; only the layout changes."
+_SAMPLE_DIMS = ("Dims count the dims of one sample, without the batch: dim 0 is the first after N, which torch "
+                "calls dim 1.")
 
 SPECS = [
     LayerSpec(
@@ -129,14 +131,16 @@ SPECS = [
         summary="Merges dims into one, e.g. [C, H, W] → [C·H·W] before a dense layer.",
         explanation=(
             "Lays a block of consecutive dims out as a single long one (row by row). The usual bridge from "
-            f"convolutional feature maps to Linear layers. {_SAME_DTYPE}"
+            f"convolutional feature maps to Linear layers. {_SAMPLE_DIMS} {_SAME_DTYPE}"
         ),
         formula="[d₀, …, d_start, …, d_end, …] → [d₀, …, d_start·…·d_end, …]",
         infer=_infer_flatten,
         build=_build_flatten,
         params=(
-            int_param("start_dim", 0, "First dim to merge, counted without the batch."),
-            int_param("end_dim", -1, "Last dim to merge, counted without the batch (-1 = last)."),
+            int_param("start_dim", 0, "First dim to merge, counted without the batch.",
+                      label=f"Start dim ({BATCH_NOT_COUNTED})"),
+            int_param("end_dim", -1, "Last dim to merge, counted without the batch (-1 = last).",
+                      label=f"End dim ({BATCH_NOT_COUNTED})"),
         ),
         glyph="▬",
     ),
@@ -201,14 +205,15 @@ SPECS = [
         summary="Mean, max or sum over one dim, e.g. averaging a sequence over time.",
         explanation=(
             "Collapses one dim by summarising its entries. A mean over the time dim of [T, E] turns a "
-            "sequence into a single vector for a classifier head, whatever the sequence length."
+            f"sequence into a single vector for a classifier head, whatever the sequence length. {_SAMPLE_DIMS}"
         ),
         formula="y = op over dim of x   (op ∈ mean, max, sum)",
         infer=_infer_reduce,
         emit=_emit_reduce,
         params=(
             choice_param("op", "mean", tuple(_REDUCTIONS), "How to summarise the entries along dim."),
-            int_param("dim", 0, "Dim to reduce, counted without the batch (-1 = last)."),
+            int_param("dim", 0, "Dim to reduce, counted without the batch (-1 = last).",
+                      label=f"Dim ({BATCH_NOT_COUNTED})"),
             bool_param("keepdim", False, "Keep the reduced dim with size 1 instead of removing it."),
         ),
         glyph="Σ",

@@ -5,23 +5,56 @@ Files are always read with allow_pickle=False, so a data file can never run code
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from nnstudio.layers.params import ParamKind, ParamSpec, bool_param, choice_param
-from nnstudio.training.data.base import DatasetError, DatasetSpec, LoadContext, RawData
+from nnstudio.training.data.base import DatasetError, DatasetSpec, LoadContext, RawData, require_classes
 from nnstudio.training.data.splits import standardise
 
 READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError)
 
 
+class _NotAnArray(Exception):
+    """A stored member or file that is not a plain NumPy array; the message says what it is instead."""
+
+
+def _check_header(stream: BinaryIO, size: int) -> None:
+    """Read the .npy header and refuse, before anything is allocated, what np.load would choke on: object
+    arrays (only a pickle stores them, and pickles can run code) and shapes the data cannot fill."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        reader = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+        if version not in reader:
+            raise _NotAnArray(f"is in .npy format version {version[0]}.{version[1]}, which this reader does not know")
+        shape, _, dtype = reader[version](stream)
+    except _NotAnArray:
+        raise
+    except Exception as exc:  # numpy's header parser raises ValueError, SyntaxError, TokenError ... on junk
+        raise _NotAnArray(f"is not a .npy array ({type(exc).__name__}: {exc})") from None
+    if dtype.hasobject:
+        raise _NotAnArray(f"holds Python objects (dtype {dtype}), which are never loaded: only a pickle "
+                          "stores those, and a pickle can run code")
+    needed = dtype.itemsize * math.prod(shape)
+    left = size - stream.tell()
+    if needed > left:
+        raise _NotAnArray(f"declares shape {list(shape)} of {dtype} ({needed:,} bytes) but holds {max(left, 0):,}")
+
+
 def _read_npy(path: Path, what: str) -> np.ndarray:
     _require_file(path)
     try:
+        with open(path, "rb") as stream:
+            if stream.read(6) == b"\x93NUMPY":
+                stream.seek(0)
+                _check_header(stream, path.stat().st_size)
         array = np.load(path, allow_pickle=False)
+    except _NotAnArray as exc:
+        raise DatasetError(f"{path}, {what}: {exc}") from None
     except READ_ERRORS as exc:
         raise DatasetError(f"{path}: cannot read {what} ({exc})") from None
     if not isinstance(array, np.ndarray):
@@ -30,10 +63,29 @@ def _read_npy(path: Path, what: str) -> np.ndarray:
     return array
 
 
+def _member(archive: Any, key: str, path: Path) -> np.ndarray:
+    """Array `key` of an open .npz archive, its header checked first; a member that is anything but a
+    plain numeric or text array gets one line naming the file and the member."""
+    name = f"{key}.npy" if f"{key}.npy" in archive.zip.namelist() else key
+    try:
+        info = archive.zip.getinfo(name)
+        with archive.zip.open(info) as stream:
+            _check_header(stream, info.file_size)
+        return archive[key]
+    except _NotAnArray as exc:
+        raise DatasetError(f"{path}, member {key!r}: {exc}") from None
+    except Exception as exc:  # a damaged member fails inside zipfile or numpy in many ways; all mean "unreadable"
+        raise DatasetError(f"{path}, member {key!r}: cannot be read ({type(exc).__name__}: {exc})") from None
+
+
 def _read_inputs(path: Path) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """(x, y) when the file is an .npz archive, else the single array it holds."""
     _require_file(path)
     try:
+        with open(path, "rb") as stream:
+            is_npy = stream.read(6) == b"\x93NUMPY"
+        if is_npy:
+            return _read_npy(path, "the inputs")
         loaded = np.load(path, allow_pickle=False)
         if isinstance(loaded, np.ndarray):
             return loaded
@@ -43,7 +95,7 @@ def _read_inputs(path: Path) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
                 if key not in keys:
                     found = ", ".join(sorted(keys)) or "nothing"
                     raise DatasetError(f"{path}: the archive has no array named {key!r} (it holds {found})")
-            return archive["x"], archive["y"]
+            return _member(archive, "x", path), _member(archive, "y", path)
     except READ_ERRORS as exc:
         raise DatasetError(f"{path}: cannot read the arrays ({exc})") from None
 
@@ -88,6 +140,7 @@ def _targets(y: np.ndarray, hint: str, where: str) -> tuple[np.ndarray, str, lis
     names = [str(int(v)) if float(v).is_integer() else str(v) for v in distinct]
     if task == "binary" and len(names) != 2:
         raise DatasetError(f"dataset.params.task: binary needs exactly 2 distinct values in y, found {len(names)}")
+    require_classes(names, f"{where}, y")
     return labels.astype(np.int64), task, names
 
 

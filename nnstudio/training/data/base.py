@@ -28,6 +28,15 @@ class DatasetError(Exception):
     """Data that cannot be loaded. The message starts with the place: a file, column, row or param."""
 
 
+def require_classes(class_names: list[str], place: str) -> None:
+    """The one check every classification loader runs: a single class trains to loss 0 and accuracy 1
+    without learning anything, so it is refused, naming the file or folder it came from."""
+    if len(class_names) < 2:
+        found = f"a single class, {class_names[0]!r}," if class_names else "no class"
+        raise DatasetError(f"{place}: {found} so there is nothing to classify; classification needs at least "
+                           "2 classes")
+
+
 @dataclass
 class Split:
     """One part of a dataset: `x` has the samples on dim 0, `y` the matching targets."""
@@ -111,10 +120,12 @@ class RawData:
 
 @dataclass(frozen=True)
 class LoadContext:
-    """What a loader may use besides its params: a seeded generator and the project's folder."""
+    """What a loader may use besides its params: a seeded generator, the project's folder, and where to
+    report how far reading a large file has come ((done, total) in bytes; a CLI draws a bar)."""
 
     rng: np.random.Generator
     base_dir: Path | None = None
+    progress: Callable[[int, int], None] | None = None
 
     def resolve(self, path: str, param: str) -> Path:
         """An absolute path for a path param; relative paths start at the project file's folder."""

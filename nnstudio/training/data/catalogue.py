@@ -10,6 +10,7 @@ files: 20 % / 10 %). Classification data also takes `classes` and `train_per_cla
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,8 +70,11 @@ def fractions(dataset: dict[str, Any], spec: DatasetSpec) -> tuple[float, float]
             float(dataset.get("test_fraction", spec.test_fraction)))
 
 
-def load_dataset(dataset: dict[str, Any], seed: int, base_dir: Path | None = None) -> DataSplits:
+def load_dataset(dataset: dict[str, Any], seed: int, base_dir: Path | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> DataSplits:
     """Load, split and convert a dataset. The same section and seed give bitwise the same splits.
+
+    `progress`, when given, is called with (bytes read, total bytes) while a large file is read.
 
     A `classes` subset is taken before the split (the split shuffles the kept samples only); the
     `train_per_class` cap after it. Without either key nothing else changes, not even the split.
@@ -80,7 +84,8 @@ def load_dataset(dataset: dict[str, Any], seed: int, base_dir: Path | None = Non
     spec, values = resolve(dataset)
     subset = Subset.from_section(dataset)
     data_rng, split_rng = seeded_generators(seed)
-    raw = spec.load(values, LoadContext(rng=data_rng, base_dir=Path(base_dir) if base_dir else None))
+    context = LoadContext(rng=data_rng, base_dir=Path(base_dir) if base_dir else None, progress=progress)
+    raw = spec.load(values, context)
     raw = apply_classes(raw, subset, spec.name)
     val_fraction, test_fraction = fractions(dataset, spec)
     return assemble(raw, val_fraction, test_fraction, split_rng, subset.train_per_class)

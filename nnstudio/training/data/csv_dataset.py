@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from nnstudio.layers.params import ParamKind, ParamSpec, bool_param, choice_param, int_param
-from nnstudio.training.data.base import DatasetError, DatasetSpec, LoadContext, RawData
+from nnstudio.training.data.base import DatasetError, DatasetSpec, LoadContext, RawData, require_classes
 from nnstudio.training.data.csv_table import DELIMITERS, Table, is_missing, parse_number, read_table
 from nnstudio.training.data.splits import standardise
 
@@ -42,11 +42,17 @@ def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+def _listing(names: list[str], shown: int = 20) -> str:
+    """The first column names, for a message that must stay one readable line."""
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _require_columns(table: Table, names: list[str], param: str) -> None:
     for name in names:
-        if name not in table.header:
+        if name not in table.positions:
             raise DatasetError(f"dataset.params.{param}: {table.path} has no column {name!r}; its columns are "
-                               f"{', '.join(table.header)}")
+                               f"{_listing(table.header)}")
 
 
 def _read_column(table: Table, name: str, categorical: bool, max_categories: int) -> Column:
@@ -100,7 +106,8 @@ def _looks_like_labels(numbers: list[Any]) -> bool:
 
 def _target(table: Table, name: str, rows: list[int], hint: str) -> tuple[np.ndarray, str, list[str] | None]:
     """(targets, task, class names) for the kept rows, following the task hint."""
-    cells = [table.rows[i][table.header.index(name)] for i in rows]
+    index = table.index(name)
+    cells = [table.rows[i][index] for i in rows]
     numbers = [parse_number(cell) for cell in cells]
     numeric = all(value is not None for value in numbers)
     mostly_numeric = 2 * sum(value is not None for value in numbers) > len(numbers)
@@ -118,9 +125,7 @@ def _target(table: Table, name: str, rows: list[int], hint: str) -> tuple[np.nda
     if task == "binary" and len(names) != 2:
         raise DatasetError(f"dataset.params.task: binary needs exactly 2 distinct values in column {name!r}, "
                            f"found {len(names)}")
-    if len(names) < 2:
-        raise DatasetError(f"{table.path}, column {name!r}: the target has a single value, {names[0]!r}, so "
-                           f"there is nothing to classify")
+    require_classes(names, f"{table.path}, column {name!r}")
     return labels, task, names
 
 
@@ -129,13 +134,11 @@ def _finisher(columns: list[Column], y: np.ndarray,
     """Fit means, modes and scales on the training rows, then encode every row."""
 
     def finish(train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        numbers = iter(_numeric_block(columns, train).T)
         blocks = []
         for column in columns:
             if column.categories is None:
-                values = column.values.copy()
-                known = values[train][~np.isnan(values[train])]
-                values[np.isnan(values)] = known.mean() if len(known) else 0.0
-                blocks.append(standardise(values.reshape(-1, 1), train))
+                blocks.append(next(numbers).reshape(-1, 1))
             else:
                 codes = column.values.copy()
                 counts = np.bincount(codes[train][codes[train] >= 0], minlength=len(column.categories))
@@ -147,21 +150,36 @@ def _finisher(columns: list[Column], y: np.ndarray,
     return finish
 
 
+def _numeric_block(columns: list[Column], train: np.ndarray) -> np.ndarray:
+    """Every numeric column at once, gaps filled with the training mean, then standardised: one array
+    operation for all of them, which keeps a file with tens of thousands of columns fast."""
+    numeric = [column.values for column in columns if column.categories is None]
+    rows = len(columns[0].values) if columns else 0
+    matrix = np.empty((rows, len(numeric)), order="F")  # column-major: each feature's statistics as in 1-D
+    for index, values in enumerate(numeric):
+        matrix[:, index] = values
+    gaps = np.isnan(matrix)
+    known = (~gaps[train]).sum(axis=0)
+    means = np.where(known > 0, np.nansum(matrix[train], axis=0) / np.maximum(known, 1), 0.0)
+    matrix[gaps] = np.broadcast_to(means, matrix.shape)[gaps]
+    return standardise(matrix, train)
+
+
 def load_csv(values: dict[str, Any], context: LoadContext) -> RawData:
     path = context.resolve(values["path"], "path")
-    table = read_table(path, values["delimiter"])
+    table = read_table(path, values["delimiter"], context.progress)
     target = values["target"].strip() or table.header[-1]
-    if target not in table.header:
+    if target not in table.positions:
         raise DatasetError(f"dataset.params.target: {path} has no column {target!r}; its columns are "
-                           f"{', '.join(table.header)}")
-    forced, ignored = _names(values["categorical"]), _names(values["ignore"])
-    _require_columns(table, forced, "categorical")
-    _require_columns(table, ignored, "ignore")
+                           f"{_listing(table.header)}")
+    forced, ignored = set(_names(values["categorical"])), set(_names(values["ignore"]))
+    _require_columns(table, _names(values["categorical"]), "categorical")
+    _require_columns(table, _names(values["ignore"]), "ignore")
     features = [name for name in table.header if name != target and name not in ignored]
     if not features:
         raise DatasetError(f"{path}: no feature columns are left besides the target {target!r}")
     columns = [_read_column(table, name, name in forced, values["max_categories"]) for name in features]
-    keep = np.array([not is_missing(row[table.header.index(target)]) for row in table.rows])
+    keep = np.array([not is_missing(cell) for cell in table.column(target)])
     if values["missing"] == "drop":
         for column in columns:
             keep &= ~column.missing

@@ -8,7 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnstudio.training.data.base import DatasetError
@@ -16,6 +17,11 @@ from nnstudio.training.data.base import DatasetError
 MAX_CSV_BYTES = 256 * 1024 * 1024
 MISSING_MARKS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 DELIMITERS = {"auto": "", ",": ",", ";": ";", "tab": "\t", "|": "|"}
+
+
+# Called while a file is read with (bytes read so far, total bytes); a CLI draws a bar from it.
+Progress = Callable[[int, int], None]
+PROGRESS_STEP_ROWS = 4096  # rows between two progress calls
 
 
 @dataclass
@@ -26,9 +32,18 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    positions: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # A dict, not header.index: a file with 80,000 columns looked each one up in a list (quadratic).
+        self.positions = {name: index for index, name in enumerate(self.header)}
+
+    def index(self, name: str) -> int:
+        """The column's position; KeyError for a name the header does not have."""
+        return self.positions[name]
 
     def column(self, name: str) -> list[str]:
-        index = self.header.index(name)
+        index = self.positions[name]
         return [row[index] for row in self.rows]
 
     def where(self, row: int) -> str:
@@ -49,10 +64,12 @@ def parse_number(cell: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def read_table(path: Path, delimiter: str = "auto") -> Table:
+def read_table(path: Path, delimiter: str = "auto", progress: Progress | None = None) -> Table:
+    """Every row of the file, checked; `progress`, when given, is told how far the reading is."""
     text = _read_text(path)
     separator = DELIMITERS.get(delimiter, delimiter) or _sniff(text)
-    reader = csv.reader(io.StringIO(text), delimiter=separator)
+    source = io.StringIO(text)
+    reader = csv.reader(source, delimiter=separator)
     header: list[str] | None = None
     header_line = 0
     rows: list[list[str]] = []
@@ -70,12 +87,16 @@ def read_table(path: Path, delimiter: str = "auto") -> Table:
                                    f"{header_line} has {len(header)}")
             rows.append(cells)
             lines.append(reader.line_num)
+            if progress is not None and len(rows) % PROGRESS_STEP_ROWS == 0:
+                progress(source.tell(), len(text))
     except csv.Error as exc:
         raise DatasetError(f"{path}, line {reader.line_num}: not valid CSV ({exc})") from None
     if header is None:
         raise DatasetError(f"{path}: the file is empty")
     if not rows:
         raise DatasetError(f"{path}: there is a header but no data rows")
+    if progress is not None:
+        progress(len(text), len(text))
     return Table(path, header, rows, lines)
 
 

@@ -12,7 +12,14 @@ from typing import Any
 import numpy as np
 
 from nnstudio.layers.params import ParamKind, ParamSpec, bool_param, pair
-from nnstudio.training.data.base import EXTRA_HINT, DatasetError, DatasetSpec, LoadContext, RawData
+from nnstudio.training.data.base import (
+    EXTRA_HINT,
+    DatasetError,
+    DatasetSpec,
+    LoadContext,
+    RawData,
+    require_classes,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 MAX_IMAGES = 200_000
@@ -64,6 +71,7 @@ def load_image_folder(values: dict[str, Any], context: LoadContext) -> RawData:
     image_module = _pillow()
     root = context.resolve(values["path"], "path")
     folders = _class_folders(root)
+    require_classes([folder.name for folder in folders], f"{root}, class folders")
     files = [(label, path) for label, folder in enumerate(folders) for path in _images_in(folder)]
     if len(files) > MAX_IMAGES:
         raise DatasetError(f"{root}: {len(files)} images, over the limit of {MAX_IMAGES}")

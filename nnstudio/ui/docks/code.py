@@ -1,7 +1,9 @@
-"""The Code dock: the compiled module's generated PyTorch code, read-only, with light highlighting.
+"""The Code dock: the compiled model as runnable PyTorch code, read-only, with light highlighting.
 
-torch.fx ends statements with `; x = None` to free each value as early as possible. That is only
-memory housekeeping, so the dock leaves it out to keep the forward pass readable.
+The text is the core's `code_listing` (made on the preview's worker thread), the same as `nnstudio code`
+prints: imports, copied helper classes, and the model class with its __init__ and forward(). torch.fx ends
+statements with `; x = None` to free each value as early as possible; that is only memory housekeeping, so
+the dock leaves it out of the forward()-only fallback as well.
 """
 
 from __future__ import annotations
@@ -32,25 +34,49 @@ def _format(color: str, bold: bool = False, italic: bool = False) -> QTextCharFo
     return fmt
 
 
-class PythonHighlighter(QSyntaxHighlighter):
-    """Keywords, self, definitions, numbers, strings and comments: enough for fx's generated code."""
+_STRING = _format("#15803d")
+_TRIPLE = '"""'
+_IN_DOCSTRING = 1  # block state: the line ends inside a triple-quoted string
 
-    RULES = (
-        (re.compile(r"\b(" + "|".join(keyword.kwlist) + r")\b"), _format("#7c3aed", bold=True)),
-        (re.compile(r"\bself\b"), _format("#b45309")),
-        (re.compile(r"\bdef\s+(\w+)"), _format("#1d4ed8", bold=True)),
-        (re.compile(r"\b(torch|nn|F)\b"), _format("#0f766e")),
-        (re.compile(r"\b\d+(\.\d+)?([eE][-+]?\d+)?\b"), _format("#b91c1c")),
-        (re.compile(r"'[^'\n]*'|\"[^\"\n]*\""), _format("#15803d")),
-        (re.compile(r"#[^\n]*"), _format("#6b7280", italic=True)),
+
+class PythonHighlighter(QSyntaxHighlighter):
+    """Keywords, self, definitions, numbers, strings, docstrings and comments: enough for generated code."""
+
+    RULES = (  # (pattern, format, the group to colour)
+        (re.compile(r"\b(" + "|".join(keyword.kwlist) + r")\b"), _format("#7c3aed", bold=True), 0),
+        (re.compile(r"\bself\b"), _format("#b45309"), 0),
+        (re.compile(r"\b(?:def|class)\s+(\w+)"), _format("#1d4ed8", bold=True), 1),
+        (re.compile(r"\b(torch|nn|F)\b"), _format("#0f766e"), 0),
+        (re.compile(r"\b\d+(\.\d+)?([eE][-+]?\d+)?\b"), _format("#b91c1c"), 0),
+        (re.compile(r"'[^'\n]*'|\"[^\"\n]*\""), _STRING, 0),
+        (re.compile(r"#[^\n]*"), _format("#6b7280", italic=True), 0),
     )
 
     def highlightBlock(self, text: str) -> None:
-        for pattern, fmt in self.RULES:
+        for pattern, fmt, group in self.RULES:
             for match in pattern.finditer(text):
-                group = 1 if pattern.pattern.startswith(r"\bdef") else 0
                 start, end = match.span(group)
                 self.setFormat(start, end - start, fmt)
+        self._docstrings(text)
+
+    def _docstrings(self, text: str) -> None:
+        """Triple-quoted strings, which span lines: the block state carries 'inside one' to the next line."""
+        inside = self.previousBlockState() == _IN_DOCSTRING
+        start = search = 0  # where the current string began on this line (0: on a line above)
+        while True:
+            if not inside:
+                start = text.find(_TRIPLE, search)
+                if start == -1:
+                    self.setCurrentBlockState(0)
+                    return
+                search, inside = start + 3, True
+            end = text.find(_TRIPLE, search)
+            if end == -1:
+                self.setFormat(start, len(text) - start, _STRING)
+                self.setCurrentBlockState(_IN_DOCSTRING)
+                return
+            self.setFormat(start, end + 3 - start, _STRING)
+            search, inside = end + 3, False
 
 
 class CodePanel(QWidget):

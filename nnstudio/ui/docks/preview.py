@@ -57,9 +57,10 @@ def snapshot(project: Project) -> Project:
 def compile_preview(project: Project, registry: Registry) -> tuple[str, Any]:
     """Runs on the worker thread. The import is here so that torch loads off the GUI thread."""
     from nnstudio.compile import build_module, summarize
+    from nnstudio.io.export.python_model import code_listing
 
     compiled = build_module(project, registry)
-    return compiled.code, summarize(compiled, project.graph)
+    return code_listing(project, compiled), summarize(compiled, project.graph)
 
 
 def warm_up() -> None:

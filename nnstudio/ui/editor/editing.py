@@ -23,7 +23,7 @@ from nnstudio.ui.commands import (
 )
 from nnstudio.ui.editor import clipboard, style
 from nnstudio.ui.editor.interactions import snap
-from nnstudio.ui.editor.placement import insertion_verdict, make_node
+from nnstudio.ui.editor.placement import free_corner, insertion_verdict, make_node, node_size
 
 if TYPE_CHECKING:
     from nnstudio.ui.editor.view import EditorView
@@ -125,7 +125,8 @@ def place_layer(view: EditorView, layer_type: str, scene_pos: QPointF) -> None:
         return
     edge = scene.edge_at(scene_pos)
     corner = snap(scene_pos - QPointF(style.NODE_WIDTH / 2, style.HEADER_HEIGHT))
-    node = make_node(document, layer_type, _free_corner(view, corner))
+    occupied = [item.sceneBoundingRect() for item in scene.nodes.values()]
+    node = make_node(document, layer_type, _xy(free_corner(corner, node_size(document, layer_type), occupied)))
     if edge is not None:
         verdict = insertion_verdict(document, edge.edge_id, layer_type)
         if verdict.ok:
@@ -137,12 +138,8 @@ def place_layer(view: EditorView, layer_type: str, scene_pos: QPointF) -> None:
     view.select_nodes([node.id])
 
 
-def _free_corner(view: EditorView, corner: QPointF) -> tuple[float, float]:
-    """Step diagonally off nodes sitting exactly there, so repeated placements do not stack."""
-    taken = {(item.x(), item.y()) for item in view.scene().nodes.values()}
-    while (corner.x(), corner.y()) in taken:
-        corner += QPointF(style.GRID * 2, style.GRID * 2)
-    return corner.x(), corner.y()
+def _xy(point: QPointF) -> tuple[float, float]:
+    return point.x(), point.y()
 
 
 def auto_layout(view: EditorView) -> None:

@@ -68,6 +68,13 @@ def body_lines(spec: LayerSpec | None) -> int:
     return 2 + (len(spec.key_params) if spec is not None else 0)
 
 
+def frame_height(spec: LayerSpec | None, input_ports: int) -> float:
+    """A node box's height: its header, then room for its text lines or its input ports, whichever needs more."""
+    text_height = body_lines(spec) * style.LINE_HEIGHT + 2 * style.PADDING
+    port_height = style.PORT_TOP + (max(input_ports, 1) - 1) * style.PORT_SPACING + 2 * style.PADDING
+    return style.HEADER_HEIGHT + max(text_height, port_height)
+
+
 Run = tuple[QPointF, QStaticText, str, QColor]  # where, text, font role, colour
 
 

@@ -20,7 +20,7 @@ from nnstudio.analysis import Diagnostic
 from nnstudio.layers.spec import LayerSpec, PortSpec
 from nnstudio.model import Endpoint, Node
 from nnstudio.ui.editor import style
-from nnstudio.ui.editor.face import Face, FaceData, body_lines, face_data
+from nnstudio.ui.editor.face import Face, FaceData, face_data, frame_height
 
 if TYPE_CHECKING:
     from nnstudio.ui.editor.edges import EdgeItem
@@ -187,10 +187,7 @@ class NodeItem(QGraphicsItem):
     def _relayout_frame(self) -> None:
         """Size the box for its text lines and ports, then place the ports on its sides."""
         self.prepareGeometryChange()
-        text_height = body_lines(self.spec) * style.LINE_HEIGHT + 2 * style.PADDING
-        port_height = style.PORT_TOP + (max(len(self.inputs), 1) - 1) * style.PORT_SPACING + 2 * style.PADDING
-        height = style.HEADER_HEIGHT + max(text_height, port_height)
-        self._rect = QRectF(0, 0, style.NODE_WIDTH, height)
+        self._rect = QRectF(0, 0, style.NODE_WIDTH, frame_height(self.spec, len(self.inputs)))
         self._header = _header_path(style.NODE_WIDTH)
         # Ports sit at a fixed height, not centred, so links between nodes in a row stay straight.
         first = style.HEADER_HEIGHT + style.PORT_TOP

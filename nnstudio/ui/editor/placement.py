@@ -1,12 +1,25 @@
-"""Placing new layers: the node a palette entry creates, and whether it may split a link."""
+"""Placing new layers: the node a palette entry creates, where it fits, and whether it may split a link.
+
+A dropped or inserted layer lands where it was dropped when there is room, else on the nearest free
+grid spot: never on top of (or touching) a neighbour, so it never has to be dragged off one to be read.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QPointF, QRectF
 
 from nnstudio.analysis import Verdict
 from nnstudio.layers.registry import Registry
 from nnstudio.layers.spec import Inputs, ShapeError
 from nnstudio.model import Node, new_id
 from nnstudio.ui.document import Document
+from nnstudio.ui.editor import style
+from nnstudio.ui.editor.face import frame_height
+
+GAP = style.GRID  # the least room left between a new node and its neighbours
+SEARCH_RINGS = 30  # grid steps searched around the drop point before giving up (the point is used then)
 
 
 def make_node(document: Document, layer_type: str, position: tuple[float, float]) -> Node:
@@ -46,3 +59,35 @@ def insertion_verdict(document: Document, edge_id: str, layer_type: str) -> Verd
     except Exception:  # a plugin's shape rule may fail in any way; let analysis report it later
         return Verdict(True)
     return Verdict(True)
+
+
+def node_size(document: Document, layer_type: str) -> tuple[float, float]:
+    """The box a new node of this type will have (the canvas sizes it the same way)."""
+    spec = document.registry.get(layer_type)
+    return style.NODE_WIDTH, frame_height(spec, len(spec.inputs) if spec is not None else 1)
+
+
+def free_corner(corner: QPointF, size: tuple[float, float], occupied: Iterable[QRectF],
+                grid: float = style.GRID) -> QPointF:
+    """The grid point nearest `corner` where a box of `size` keeps GAP clear of every occupied rectangle."""
+    width, height = size
+    reach = SEARCH_RINGS * grid
+    window = QRectF(corner.x() - reach - width, corner.y() - reach - height, 2 * (reach + width),
+                    2 * (reach + height))
+    near = [r.adjusted(-GAP, -GAP, GAP, GAP) for r in occupied if r.intersects(window)]
+
+    def fits(x: float, y: float) -> bool:
+        box = QRectF(x, y, width, height)
+        return not any(r.intersects(box) for r in near)
+
+    if fits(corner.x(), corner.y()):
+        return QPointF(corner)
+    for ring in range(1, SEARCH_RINGS + 1):
+        spots = [(dx, dy) for dx in range(-ring, ring + 1) for dy in range(-ring, ring + 1)
+                 if max(abs(dx), abs(dy)) == ring]
+        spots.sort(key=lambda d: (d[0] ** 2 + d[1] ** 2, abs(d[1]), -d[0]))  # nearest; along the row; rightwards
+        for dx, dy in spots:
+            x, y = corner.x() + dx * grid, corner.y() + dy * grid
+            if fits(x, y):
+                return QPointF(x, y)
+    return QPointF(corner)

@@ -14,7 +14,7 @@ Performance choices, measured with benchmarks/bench_canvas.py on a 1,000-node pr
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
@@ -30,6 +30,8 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from nnstudio.ui.document import Document
 from nnstudio.ui.editor import editing, style
+from nnstudio.ui.editor.focus import FocusReturn
+from nnstudio.ui.editor.hint import CanvasHint
 from nnstudio.ui.editor.interactions import locked_message
 from nnstudio.ui.editor.navigation import ZOOM_STEP, Navigator
 from nnstudio.ui.editor.scene import EditorScene
@@ -51,6 +53,8 @@ class EditorView(QGraphicsView):
         self.paste_count = 0
         self.last_paste: str | None = None
         self.navigator = Navigator(self)
+        self.hint = CanvasHint(self)  # how to begin, while the canvas is empty
+        self.focus_return = FocusReturn(self)  # shortcuts keep working after a dialog closes
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setCacheMode(QGraphicsView.CacheModeFlag.CacheBackground)
@@ -212,6 +216,10 @@ class EditorView(QGraphicsView):
         layer_type = bytes(data.data(PALETTE_MIME).data()).decode("utf-8", errors="replace").strip()
         event.acceptProposedAction()
         self.add_node_at(layer_type, self.mapToScene(event.position().toPoint()))
+
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
+        super().drawForeground(painter, rect)
+        self.hint.paint(painter)
 
     # --- mouse and keys --------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:

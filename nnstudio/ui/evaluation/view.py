@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +36,7 @@ from nnstudio.ui.evaluation.samples import ReconstructionGrids, SamplesPage, as_
 from nnstudio.ui.evaluation.som import SomPage
 from nnstudio.ui.plots.base import configure_plot
 from nnstudio.ui.plots.heatmap import Heatmap
+from nnstudio.ui.plots.layout import ScrollTabs, make_readable
 
 __all__ = ["EvaluationView", "sample_image", "side_by_side", "to_pixmap"]
 
@@ -67,12 +67,14 @@ class EvaluationView(QWidget):
         self.header.setWordWrap(True)
         self.metrics = QLabel()
         self.metrics.setTextFormat(Qt.TextFormat.RichText)
-        self.tabs = QTabWidget()
+        self.metrics.setWordWrap(True)  # many heads' metrics wrap instead of widening the window
+        self.tabs = ScrollTabs()  # a page taller than the room scrolls: a 10-class matrix keeps legible cells
         self.tabs.setDocumentMode(True)
         self.confusion = Heatmap("Confusion matrix (rows: true class, columns: predicted)", "predicted", "true",
                                  colour_map="CET-L12", bar_label="samples")
         self.scatter = pg.PlotWidget()
         configure_plot(self.scatter.getPlotItem(), "Predicted vs true", "true value", "predicted value")
+        make_readable(self.scatter)
         self.mistakes = QListWidget()
         self.mistakes_table = QTableWidget()
         self.reconstructions = QListWidget()

@@ -14,8 +14,8 @@ from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QTextDocument
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QResizeEvent, QTextDocument
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -39,6 +39,14 @@ from nnstudio.io import dumps
 from nnstudio.io.export.errors import ExportError
 from nnstudio.io.export.formats import FORMATS, FormatInfo
 from nnstudio.ui.background import FuturePoller, start_thread
+from nnstudio.ui.export.destination import (
+    ask_create,
+    create_folder,
+    export_folder,
+    fit_height,
+    path_hint,
+    remember_folder,
+)
 from nnstudio.ui.export.sources import (
     ExportContext,
     ExportRequest,
@@ -46,6 +54,7 @@ from nnstudio.ui.export.sources import (
     default_index,
     default_output,
     extra_notes,
+    resolve_output,
     retarget,
     run_request,
     weight_sources,
@@ -78,11 +87,14 @@ class ExportDialog(QDialog):
 
     reported = Signal(str)
 
-    def __init__(self, context: Callable[[], ExportContext], parent: QWidget | None = None) -> None:
+    def __init__(self, context: Callable[[], ExportContext], parent: QWidget | None = None,
+                 settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Model")
         self.setObjectName("export_dialog")
         self.context = context
+        window_settings = getattr(parent, "settings", None)  # the main window's, so tests keep theirs apart
+        self.settings = settings or (window_settings if isinstance(window_settings, QSettings) else QSettings())
         self.busy = False
         self.sources: list[WeightSource] = []
         self.written: list[Path] = []
@@ -215,7 +227,7 @@ class ExportDialog(QDialog):
         self._format = new
         text = self.path_edit.text().strip()
         if text:
-            self.path_edit.setText(str(retarget(Path(text), old, new)))
+            self.path_edit.setText(str(retarget(Path(text).expanduser(), old, new)))
         self._update_state()
 
     # --- weights and path --------------------------------------------------------------------
@@ -250,11 +262,15 @@ class ExportDialog(QDialog):
 
     def _default_path(self, info: FormatInfo) -> Path:
         context = self.context()
-        return default_output(info, context.path, context.project.metadata.name)
+        return default_output(info, context.path, context.project.metadata.name, self.export_folder())
+
+    def export_folder(self) -> Path:
+        """Where a project without a folder of its own exports (never the package, where the examples are)."""
+        return export_folder(self.settings)
 
     def output_path(self) -> Path | None:
-        text = self.path_edit.text().strip()
-        return Path(text).expanduser().absolute() if text else None
+        """The path the export will write (with the format's extension), or None when the text names none."""
+        return resolve_output(self.path_edit.text(), self._format)[0]
 
     def browse(self) -> None:
         info = self._format
@@ -280,6 +296,7 @@ class ExportDialog(QDialog):
             _set_note(self.source_note, self._source_hint(source))
         _set_note(self.path_note, *self._path_hint())
         self.export_button.setEnabled(not self.blocker())
+        self._fit_height()
 
     def _source_hint(self, source: WeightSource | None) -> str:
         if source is None or source.checkpoint is not None:
@@ -289,18 +306,8 @@ class ExportDialog(QDialog):
 
     def _path_hint(self) -> tuple[str, str]:
         """A note under the path, and its style: what will be written, or why it cannot be."""
-        out = self.output_path()
-        if out is None:
-            return "Choose where to write the export.", WARN_STYLE
-        if not self._format.is_folder and not out.suffix:
-            out = out.with_name(out.name + self._format.extension)
-        if not out.parent.is_dir():
-            return f"The folder {out.parent} does not exist.", WARN_STYLE
-        if out.exists():
-            return (f"{out.name} exists in {out.parent} and will be replaced once the new export has passed its "
-                    "check.", NOTE_STYLE)
-        sidecar = " (and a .json sidecar beside it)" if self._format.name == "safetensors" else ""
-        return f"Writes {out.name} in {out.parent}{sidecar}.", NOTE_STYLE
+        text, warn = path_hint(self.path_edit.text(), self._format)
+        return text, WARN_STYLE if warn else NOTE_STYLE
 
     def blocker(self) -> str:
         """Why Export cannot start now; empty when it can."""
@@ -313,9 +320,8 @@ class ExportDialog(QDialog):
             return source.blocked
         if self._format.extra and (self.unavailable is None or self._format.name in self.unavailable):
             return (self.unavailable or {}).get(self._format.name, f"checking the {self._format.title} packages")
-        if self.output_path() is None:
-            return "choose where to write the export"
-        return ""
+        out, reason = resolve_output(self.path_edit.text(), self._format)
+        return reason if out is None else ""
 
     # --- exporting ---------------------------------------------------------------------------
     def export(self) -> bool:
@@ -326,12 +332,28 @@ class ExportDialog(QDialog):
             self._show_error(f"Cannot export: {reason}")
             return False
         info, source, out, context = self._format, self.current_source(), self.output_path(), self.context()
+        if not self._make_folder(info, source, out):
+            return False
         request = ExportRequest(dumps(context.project, context.registry), context.registry, info.name, out,
                                 source.checkpoint, context.path.parent if context.path is not None else None)
         self._set_busy(True, f"Exporting {info.title} with {source.what} to {out}…")
         future = start_thread(partial(run_request, request), "nnstudio-export")
         self._poller.watch(future, partial(self._on_finished, info, source, out))
         return True
+
+    def _make_folder(self, info: FormatInfo, source: WeightSource, out: Path) -> bool:
+        """A missing destination folder is created if the user agrees; False (with the reason shown) if not."""
+        folder = out.parent
+        if folder.exists():
+            return True
+        problem = create_folder(folder) if self.confirm_create(folder) else f"the folder {folder} does not exist"
+        if problem:
+            self._failed(info, source, out, problem, nothing_written=True)
+        return not problem
+
+    def confirm_create(self, folder: Path) -> bool:
+        """Asks whether to create a missing folder (tests replace this)."""
+        return ask_create(self, folder)
 
     def _on_finished(self, info: FormatInfo, source: WeightSource, out: Path, future: Future) -> None:
         self._set_busy(False)
@@ -346,6 +368,7 @@ class ExportDialog(QDialog):
         from nnstudio.io.export.parity import TOLERANCE  # torch is loaded by now: the export used it
 
         self.written = list(result.paths)
+        remember_folder(self.settings, self.written[0] if self.written else out)
         notes = [m for m in result.messages if not m.startswith("parity:")]
         lines = [f"<b style='color:{OK_COLOR}'>Exported {html.escape(info.title)} with "
                  f"{html.escape(source.what)}.</b>",
@@ -386,6 +409,15 @@ class ExportDialog(QDialog):
     def _show_result(self, rich: str) -> None:
         self.result.setText(rich)
         self.result.setVisible(bool(rich))
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        fit_height(self)  # a longer note or a new result must not squeeze the format descriptions
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            QTimer.singleShot(0, self._fit_height)  # narrower means more wrapped lines
 
     def show_in_folder(self) -> None:
         if self.written:

@@ -6,10 +6,12 @@ the live document, so the user can go on editing while the export runs.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import nnstudio
 from nnstudio.io.export import formats
 from nnstudio.io.export.errors import MissingExtraError
 from nnstudio.io.export.formats import FORMATS, FormatInfo
@@ -18,6 +20,7 @@ from nnstudio.model.project import Project
 from nnstudio.ui.runs import ACTIVE, RunRecord, RunStore
 
 FOLDER_SUFFIX = "-python"  # default name ending for a folder export (the python format)
+PACKAGE_FOLDER = Path(nnstudio.__file__).resolve().parent  # the shipped examples live here: never export into it
 
 
 @dataclass
@@ -106,17 +109,48 @@ def output_name(stem: str, info: FormatInfo) -> str:
     return stem + (info.extension or FOLDER_SUFFIX)
 
 
-def default_output(info: FormatInfo, project_path: Path | None, project_name: str) -> Path:
-    """Next to the project file, named after it; for a project never saved, in the home folder."""
-    if project_path is not None:
+def default_output(info: FormatInfo, project_path: Path | None, project_name: str, fallback: Path) -> Path:
+    """Next to the project file, named after it. For a project never saved (an example, say), or one inside
+    the installed package, in `fallback`: the last export's folder or the user's documents folder."""
+    if project_path is not None and not _inside(project_path, PACKAGE_FOLDER):
         return project_path.parent / output_name(project_path.stem, info)
     stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", project_name.strip()).strip("-.").lower() or "model"
-    return Path.home() / output_name(stem, info)
+    return fallback / output_name(stem, info)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder)
+    except OSError:
+        return False
+
+
+def resolve_output(text: str, info: FormatInfo) -> tuple[Path | None, str]:
+    """(the path the export will write, why it cannot) for what the user typed into "Save to".
+
+    A file format's name without a suffix gets the format's extension. A path that names no file (`/`,
+    or an existing folder for a file format) is refused with the reason, never passed on to fail later.
+    """
+    text = text.strip()
+    if not text:
+        return None, "choose where to write the export"
+    out = Path(os.path.abspath(Path(text).expanduser()))  # "a/.." names the folder a's parent, not a file
+    if not out.name:
+        return None, f"{out} is a folder: add a file name for the export, e.g. {out / output_name('model', info)}"
+    if not info.is_folder:
+        if out.is_dir():
+            return None, (f"{out} is a folder: add a file name for the export, e.g. "
+                          f"{out / output_name('model', info)}")
+        if not out.suffix:
+            out = out.with_name(out.name + info.extension)
+    return out, ""
 
 
 def retarget(path: Path, old: FormatInfo, new: FormatInfo) -> Path:
     """The same name with the new format's ending, when the user switches formats."""
     name = path.name
+    if name in ("", ".", ".."):  # "/" or "a/..": no file name to rename
+        return path
     ending = old.extension or FOLDER_SUFFIX
     if name.endswith(ending) and len(name) > len(ending):
         stem = name[: -len(ending)]

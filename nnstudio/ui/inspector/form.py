@@ -4,6 +4,8 @@ The form owns no state beyond what the widgets display. A committed value is che
 ParamSpec.coerce; a legal one goes to `on_change(name, value)` (which pushes an undo command or
 similar), an illegal one is refused right under the field with coerce's own reason. External
 changes (undo, another view) come back through `set_value`, which never calls `on_change`.
+A refusal stays under its field only until the next edit that succeeds, in any form: it explains the
+last attempt, not the state of the project.
 """
 
 from __future__ import annotations
@@ -11,15 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.layers.params import ParamSpec, ParamValueError
 from nnstudio.ui.inspector.editors import ParamEditor, TextEditor, make_editor
+from nnstudio.ui.inspector.wheel import guard_wheel
 
 OnChange = Callable[[str, Any], "str | None"]  # returns a reason to refuse, or None to accept
 
 ERROR_STYLE = "color: #c62828;"
 PROBLEM_STYLE = "color: #b45309;"
+
+
+class _Edits(QObject):
+    """Tells every form that some form's edit went through, so old refusals can go."""
+
+    succeeded = Signal()
+
+
+EDITS = _Edits()
 
 
 class ParamForm(QWidget):
@@ -40,6 +53,8 @@ class ParamForm(QWidget):
         layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for spec in self.specs.values():
             layout.addRow(self._label(spec), self._row(spec))
+        guard_wheel(self)  # forms sit in scroll areas: the wheel scrolls them
+        EDITS.succeeded.connect(self.clear_refusals)
         self.set_values(values)
 
     # --- building ----------------------------------------------------------------------------
@@ -103,6 +118,13 @@ class ParamForm(QWidget):
         for name in list(self._problems):
             self.set_problem(name, None)
 
+    def clear_refusals(self) -> None:
+        """Drop the notes about refused values (a later edit succeeded)."""
+        for name in list(self._refusals):
+            if self._refusals[name].startswith("Refused"):
+                del self._refusals[name]
+                self._show_message(name)
+
     def message(self, name: str) -> str:
         """The text shown under a field: a refusal, else an analysis problem, else ''."""
         return self._messages[name].text()
@@ -126,6 +148,7 @@ class ParamForm(QWidget):
         self._values[name] = value
         self._refusals.pop(name, None)
         self._show_message(name)
+        EDITS.succeeded.emit()
 
     def _refuse(self, name: str, reason: str) -> None:
         self._refusals[name] = f"Refused: {reason}"

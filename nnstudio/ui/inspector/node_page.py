@@ -22,6 +22,7 @@ from nnstudio.ui.commands import RenameNodeCommand, SetNodeInitCommand, SetParam
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector.form import ERROR_STYLE, ParamForm
 from nnstudio.ui.inspector.training_box import TrainingBox, shows_training
+from nnstudio.ui.inspector.wheel import guard_wheel
 
 LOCKED_NOTE = "Locked while the model trains: the run uses the network as it was when it started."
 
@@ -70,6 +71,7 @@ class NodePage(QWidget):
             layout.addWidget(_boxed("About this layer", self._about(spec)))
         layout.addStretch(1)
         self.refresh_analysis(document.analysis)
+        guard_wheel(self)
         self.set_locked(locked)
 
     # --- sections ----------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from nnstudio.ui.plots.layout import make_readable
+
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf")
 NORMAL_WIDTH = 1.0  # 1-pixel pens take Qt's fast path; wider ones cost ~5x per point (long step curves use 1)
@@ -106,6 +108,7 @@ class CurvePlot(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
+        make_readable(self)
 
     # --- curves ------------------------------------------------------------------------------
     def curve(self, key: str, label: str | None, pen_colour: str, style: Qt.PenStyle = Qt.PenStyle.SolidLine,

@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from nnstudio.ui.plots.base import PALETTE, configure_plot, export_png
+from nnstudio.ui.plots.layout import make_readable
 
 MAX_POINTS = 2000  # points drawn on top; more only clutter the picture
 
@@ -61,18 +62,25 @@ class BoundaryView(QWidget):
         configure_plot(self.item, "Decision boundary", "x₁", "x₂")
         self.item.showGrid(x=False, y=False)
         self.item.setClipToView(False)
+        # Equal units on both axes (a circle stays round), and the view fitted to the grid exactly: pyqtgraph's
+        # auto range padded the regions and the locked aspect then left most of the plot empty.
         self.item.setAspectLocked(True)
+        self.item.enableAutoRange(False)
+        self.item.getViewBox().setDefaultPadding(0.0)
         self.image = pg.ImageItem(axisOrder="col-major")
         self.item.addItem(self.image)
         self.points: list[pg.ScatterPlotItem] = []  # one item per class: one brush each, so one symbol each
         self.grid: BoundaryGrid | None = None
         self.updates = 0
+        self._fitted: QRectF | None = None
         self.caption = QLabel()  # a label outside the plot: retitling a PlotItem re-lays out the whole plot
         self.caption.setStyleSheet("color: #555;")
+        self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.caption)
-        layout.addWidget(self.widget)
+        layout.addWidget(self.widget, 1)
+        make_readable(self)
 
     def set_points(self, x: np.ndarray, labels: np.ndarray, num_classes: int) -> None:
         """The (training) samples to draw on top: x [N, 2], integer labels [N]."""
@@ -99,6 +107,7 @@ class BoundaryView(QWidget):
 
     def clear(self) -> None:
         self.grid = None
+        self._fitted = None
         self.image.clear()
         self._clear_points()
         self.caption.setText("")
@@ -108,7 +117,11 @@ class BoundaryView(QWidget):
         self.updates += 1
         self.image.setImage(region_image(grid), autoLevels=False, levels=(0, 255))
         (x0, x1), (y0, y1) = grid.x_range, grid.y_range
-        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        self.image.setRect(rect)
+        if self._fitted != rect:
+            self._fitted = rect
+            self.item.setRange(rect=rect, padding=0.0)
         self.caption.setText(f"Class regions predicted by the model at step {grid.step}; dots are training samples.")
 
     def has_data(self) -> bool:

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QSplitter,
-    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +29,7 @@ from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
 from nnstudio.ui.plots.curves import LOSS_CURVES, LearningRateView, LossView, MetricView, draw_runs
 from nnstudio.ui.plots.gan import GanTab
 from nnstudio.ui.plots.layers import ActivationView, GradientView, WeightView
+from nnstudio.ui.plots.layout import Maximiser, ScrollTabs, unsqueezable
 from nnstudio.ui.plots.recipe_curves import FewShotView, RobustnessView
 from nnstudio.ui.plots.series import RunSeries
 from nnstudio.ui.plots.som import SomTab
@@ -40,6 +40,7 @@ VIEW_TABS = {"loss": "curves", "gan_losses": "gan", "gan_scores": "gan",
              "gan_samples": "gan", "u_matrix": "som", "hit_map": "som", "robustness": "robustness",
              "fewshot": "fewshot"}
 RECIPE_TABS = ("gan", "som", "robustness", "fewshot")
+BOUNDARY_AXES_PX = 50  # the boundary plot's left axis: its pane is this much wider than tall for square regions
 
 
 def recipe_views(name: str) -> tuple[str, ...]:
@@ -74,12 +75,13 @@ class CurvesTab(QSplitter):
         self.loss = LossView()
         self.metrics = MetricView()
         self.lr = LearningRateView()
-        right = QSplitter(Qt.Orientation.Vertical)
+        right = unsqueezable(QSplitter(Qt.Orientation.Vertical))
         right.addWidget(self.metrics)
         right.addWidget(self.lr)
         right.setSizes([600, 250])
         self.addWidget(self.loss)
         self.addWidget(right)
+        unsqueezable(self)
 
     def show_runs(self, runs) -> None:
         self.loss.show_runs(runs)
@@ -95,12 +97,24 @@ class BoundaryTab(QSplitter):
         self.boundary = BoundaryView()
         self.loss = CurvePlot("Loss", "loss")
         self.accuracy = CurvePlot("Accuracy", "accuracy", legend_corner="bottom-right")
-        side = QSplitter(Qt.Orientation.Vertical)
+        side = unsqueezable(QSplitter(Qt.Orientation.Vertical))
         side.addWidget(self.loss)
         side.addWidget(self.accuracy)
         self.addWidget(self.boundary)
         self.addWidget(side)
+        unsqueezable(self)
         self.setSizes([520, 480])
+        self._user_sized = False  # once the handle is dragged, the user's split stands
+        self.splitterMoved.connect(lambda *_: setattr(self, "_user_sized", True))
+
+    def resizeEvent(self, event) -> None:
+        """The regions are square (equal units on both axes): give their pane a square, the curves the rest."""
+        super().resizeEvent(event)
+        if not self._user_sized:
+            width, height = self.width(), self.height()
+            square = height + BOUNDARY_AXES_PX - self.boundary.caption.sizeHint().height()
+            left = max(min(square, int(width * 0.62)), self.boundary.minimumWidth())
+            self.setSizes([left, max(width - left, 1)])
 
     def show_runs(self, runs) -> None:
         draw_runs(self.loss, runs, [c for c in LOSS_CURVES if c[0] != "step/loss"])
@@ -124,13 +138,14 @@ class LivePlots(QWidget):
         self.som = SomTab()
         self.robustness = RobustnessView()
         self.fewshot = FewShotView()
-        self.tabs = QTabWidget()
+        self.tabs = ScrollTabs()  # a page taller than the room scrolls: its plots keep a readable height
         self.tabs.setDocumentMode(True)
         for widget, title in ((self.curves, "Loss && metrics"), (self.gradients, "Gradients"),
                               (self.activations, "Activations"), (self.weights, "Weights"),
                               (self.boundary_tab, "Decision boundary"), (self.gan, "GAN"), (self.som, "Map"),
                               (self.robustness, "Robustness"), (self.fewshot, "Few-shot")):
             self.tabs.addTab(widget, title)
+            Maximiser(widget)  # double-click a plot: it takes the page; again: the others come back
         self.tabs.currentChanged.connect(lambda _index: self.refresh())
         for view in (self.gradients, self.activations, self.weights):
             view.node_clicked.connect(self.node_clicked)

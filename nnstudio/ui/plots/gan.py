@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from nnstudio.ui.plots.base import CurvePlot, configure_plot, export_png, lighter, set_title
 from nnstudio.ui.plots.curves import draw_runs
+from nnstudio.ui.plots.layout import make_readable
 from nnstudio.ui.plots.series import RunSeries
 
 D_COLOUR, G_COLOUR = "#d62728", "#1f77b4"
@@ -90,6 +91,7 @@ class SamplesView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget, 1)
         layout.addWidget(self.message)
+        make_readable(self)
         self.mode = "empty"
         self._shown: tuple | None = None
 

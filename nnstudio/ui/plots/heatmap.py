@@ -10,6 +10,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from nnstudio.ui.plots.base import configure_plot, export_png
+from nnstudio.ui.plots.layout import make_readable
 
 HIGHLIGHT_PEN = pg.mkPen("#d62728", width=2.5)
 
@@ -39,6 +40,7 @@ class Heatmap(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
+        make_readable(self)
 
     def set_image(self, values: np.ndarray, x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
         """Show `values` (shape [columns along x, rows along y]) stretched over the given data ranges."""

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLa
 
 from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour, set_title
 from nnstudio.ui.plots.heatmap import Heatmap
+from nnstudio.ui.plots.layout import unsqueezable
 from nnstudio.ui.plots.series import RunSeries, resample_histograms
 
 Runs = list[tuple[RunSeries, str]]
@@ -98,6 +99,7 @@ class GradientView(QSplitter):
         self.heatmap = Heatmap("Gradient norm: layer × step", "step", "", bar_label="log10 gradient norm")
         self.addWidget(self.lines)
         self.addWidget(self.heatmap)
+        unsqueezable(self)
         self._rows: list[str] = []
         self._token: object = None
 
@@ -157,7 +159,7 @@ class ActivationView(QWidget):
         top = QWidget()
         top.setLayout(row)
         row.setContentsMargins(0, 0, 0, 0)
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter = unsqueezable(QSplitter(Qt.Orientation.Vertical))
         splitter.addWidget(top)
         bottom = QWidget()
         column = QVBoxLayout(bottom)
@@ -220,7 +222,7 @@ class WeightView(QWidget):
         self.heatmap = Heatmap("Weight histogram per epoch", "epoch", "weight value", colour_map="inferno",
                                bar_label="log(1 + count)")
         self.latest = CurvePlot("Weight distribution: first and latest epoch", "count", x_label="weight value")
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter = unsqueezable(QSplitter(Qt.Orientation.Vertical))
         splitter.addWidget(self.heatmap)
         splitter.addWidget(self.latest)
         layout = QVBoxLayout(self)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from nnstudio.ui.plots.base import PALETTE, CurvePlot, configure_plot, export_png, set_title
 from nnstudio.ui.plots.curves import draw_runs
+from nnstudio.ui.plots.layout import make_readable
 from nnstudio.ui.plots.series import RunSeries
 
 QE_CURVES = [("epoch/train_quantisation_error", "train", "#1f77b4", 2.0),
@@ -91,6 +92,7 @@ class MapPlot(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.widget, 1)
         layout.addWidget(self.key)
+        make_readable(self)
 
     def set_cells(self, xy: np.ndarray, brushes: list, sizes: np.ndarray, hexagonal: bool) -> None:
         self.cells.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes, size=sizes,

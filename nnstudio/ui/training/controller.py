@@ -4,6 +4,11 @@ It adds two docks (Training settings on the right, Training with controls, plots
 the bottom) and a Training menu. The window must paint without torch, so the docks start with a short
 note and their content is built once torch is imported: on a worker thread right after the window's
 first paint, or at once when Train is pressed or `build()` is called (tests, benchmarks).
+
+It also keeps the training tools in step with the window's document: when another project is opened the
+workbench follows it and shows nothing of the previous project's runs; and while a run trains (the canvas
+is read-only then) the document is locked, so neither an edit nor Undo/Redo can change a setting the run is
+using, and Ctrl+Z says why in the status bar.
 """
 
 from __future__ import annotations
@@ -12,10 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox, QWidget
 
 from nnstudio.ui.background import FuturePoller, GuiThreadCollector, start_thread
+from nnstudio.ui.editor.interactions import locked_message
 
 if TYPE_CHECKING:
     from nnstudio.ui.export import ExportContext, ExportDialog
@@ -26,6 +32,12 @@ TRAINING_DOCK = "dock_training"
 # shares the Problems dock's short default height, grows to this (at most 3/5 of the window) on the first
 # Train. The canvas is locked while a run trains, so the plots are what the user looks at then.
 READABLE_DOCK = 540
+UNDO_STEPS = (QKeySequence.StandardKey.Undo, QKeySequence.StandardKey.Redo)
+
+
+def locked_reason() -> str:
+    """What a refused edit, Undo or Redo says while a run trains."""
+    return f"{locked_message()} Undo and Redo are off too, so the settings shown stay the ones the run uses."
 
 
 def _import_engine() -> None:
@@ -56,12 +68,20 @@ class TrainingController(QObject):
         self.ask_before_close = True
         self._importing = False
         self._made_room = False
+        self.grow_dock_on_train = True  # False where a Train perspective gives the plots the window instead
         self._poller = FuturePoller(self)
         self.settings_dock = self._dock("Training settings", SETTINGS_DOCK, Qt.DockWidgetArea.RightDockWidgetArea)
         self.training_dock = self._dock("Training", TRAINING_DOCK, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._arrange_docks()
         self.actions = self._create_actions()
         window.installEventFilter(self)
+        self._watch_document(window.document)
+        view = getattr(window, "view", None)
+        if view is not None:
+            view.read_only_changed.connect(self._on_lock_changed)
+        files = getattr(window, "files", None)
+        if files is not None:
+            files.document_replaced.connect(self._on_document_replaced)
 
     # --- building ----------------------------------------------------------------------------
     def _dock(self, title: str, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -132,9 +152,37 @@ class TrainingController(QObject):
         if watched is self.window:
             if event.type() == QEvent.Type.Paint and not self._importing:
                 QTimer.singleShot(0, self.build_soon)  # after the first paint has finished
-            elif event.type() == QEvent.Type.Close and not self._close(event):
-                return True
+                return False
+            refused = event.type() == QEvent.Type.Close and not self._close(event)
+            return refused or (event.type() == QEvent.Type.KeyPress and self._refuse_undo_key(event))
         return False
+
+    # --- the document ------------------------------------------------------------------------
+    def _watch_document(self, document) -> None:
+        document.refused.connect(lambda text: self.window.statusBar().showMessage(text, 6000))
+
+    def _on_document_replaced(self, document) -> None:
+        """Another project is open: follow it, clear the previous one's run view, lock it if a run trains."""
+        self._watch_document(document)
+        self._on_lock_changed(self.window.view.read_only)
+        if self.bench is not None:
+            self._follow_document()
+            self.bench.actions.clear_view()
+
+    def _on_lock_changed(self, locked: bool) -> None:
+        """The canvas is read-only while a run trains: so is the rest of the document, Undo included."""
+        document = self.window.document
+        if locked:
+            document.lock(locked_reason())
+        else:
+            document.unlock()
+
+    def _refuse_undo_key(self, event: QKeyEvent) -> bool:
+        """Ctrl+Z reaches the window when the disabled Undo action ignores it: say why nothing happened."""
+        if not self.window.document.locked or not any(event.matches(key) for key in UNDO_STEPS):
+            return False
+        self.window.statusBar().showMessage(self.window.document.locked_reason, 6000)
+        return True
 
     def _close(self, event: QEvent) -> bool:
         """Before the window closes: a running model is stopped cooperatively (after asking)."""
@@ -163,14 +211,15 @@ class TrainingController(QObject):
 
     def train(self) -> bool:
         bench = self._bench()
-        self.training_dock.show()
-        self.training_dock.raise_()
+        if self.training_dock.widget() is bench.dock_body:  # else the workbench is the window's central area
+            self.training_dock.show()
+            self.training_dock.raise_()
         return bench.train()
 
     def _make_room(self) -> None:
         """Once per window: a docked Training dock too short (or narrow) to read the plots in grows."""
         dock = self.training_dock
-        if self._made_room or dock.isFloating():
+        if self._made_room or dock.isFloating() or not self.grow_dock_on_train:
             return
         self._made_room = True
         area = self.window.dockWidgetArea(dock)

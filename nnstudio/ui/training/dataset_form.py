@@ -25,10 +25,12 @@ from nnstudio.ui.commands import SetSectionCommand
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector import ParamForm
 from nnstudio.ui.inspector.editors import NONE_TEXT, IntEditor, TextEditor
+from nnstudio.ui.inspector.wheel import guard_wheel
 from nnstudio.ui.training.commands import SetSettingCommand, push_setting
 
 FOLDER_PARAMS = {("image_folder", "path")}
 ALL_TEXT = "all"  # what an absent subset key means: every class, every training sample
+NONE_CHOSEN = "No dataset chosen"
 
 
 def fraction_specs(spec: DatasetSpec) -> list[ParamSpec]:
@@ -98,7 +100,9 @@ class DatasetEditor(QWidget):
             for spec in specs:
                 self.choice.addItem(f"{spec.title}  ({group.lower()})", spec.name)
                 self.choice.setItemData(self.choice.count() - 1, spec.summary, 3)  # ToolTipRole
+        self.choice.setPlaceholderText(NONE_CHOSEN)  # shown while the project names no dataset (index -1)
         self.choice.activated.connect(self._on_choice)
+        guard_wheel(self.choice)
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("color: #555;")
@@ -132,10 +136,11 @@ class DatasetEditor(QWidget):
     def refresh(self) -> None:
         """Show the document's dataset section (after undo, redo, or another document)."""
         spec = self.current_spec()
-        index = self.choice.findData(spec.name)
-        self.choice.setCurrentIndex(index)
-        self.summary.setText(spec.summary if self.section.get("name") else
-                             f"No dataset chosen yet; pick one above ({spec.title} is shown as a suggestion).")
+        chosen = bool(self.section.get("name"))
+        self.choice.setCurrentIndex(self.choice.findData(spec.name) if chosen else -1)
+        self.summary.setText(spec.summary if chosen else
+                             f"No dataset chosen yet: pick one above. Below are the settings of {spec.title}, "
+                             "the suggestion; editing one of them chooses it.")
         if self._shown != spec.name:
             self._rebuild(spec)
         self.params.set_values(param_values(spec, self.section.get("params")))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStyle,
     QVBoxLayout,
     QWidget,
@@ -77,12 +78,15 @@ class RunControls(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("not started")
-        self.progress.setMinimumWidth(260)
+        self.progress.setMinimumWidth(180)
         self.status = QLabel("Ready.")
         self.status.setObjectName("training_status")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.detail = QLabel()
         self.detail.setObjectName("training_detail")
+        # Long lines must not widen the window past a small screen: the status wraps, the detail is clipped.
+        self.status.setWordWrap(True)
+        self.detail.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
         self.message = QLabel()
         self.message.setObjectName("training_message")
         self.message.setWordWrap(True)
@@ -96,9 +100,9 @@ class RunControls(QWidget):
         for button in (self.train, self.pause, self.resume, self.stop):
             buttons.addWidget(button)
         buttons.addWidget(self.progress, 1)
-        buttons.addWidget(self.detail)
-        info = QHBoxLayout()
+        info = QHBoxLayout()  # the throughput and ETA beside the status, so the buttons' row fits a narrow window
         info.addWidget(self.status, 1)
+        info.addWidget(self.detail)
         messages = QHBoxLayout()
         messages.addWidget(self.message, 1)
         messages.addWidget(self.details)

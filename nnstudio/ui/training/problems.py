@@ -1,18 +1,16 @@
 """Training problems in the Problems dock: invalid settings, a graph that does not fit the data, failed runs.
 
 `training_diagnostics` is the check itself (the engine's `training_problems`, with the loaded data when the
-preview has it, so shape mismatches show before Train is pressed). `ProblemsBridge` merges those
-diagnostics with the graph's own analysis in the shell's Problems dock, using only its public
-`show_analysis`, and re-publishes after every analysis so the two lists never hide each other.
+preview has it, so shape mismatches show before Train is pressed). `ProblemsBridge` puts those
+diagnostics into the window's one ProblemList (nnstudio.ui.problem_list), which the Problems dock and
+the status bar both read.
 """
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject
 
 from nnstudio.analysis.diagnostics import Diagnostic, error
 from nnstudio.model.project import Project
@@ -53,49 +51,51 @@ def divergence_diagnostic(message: str, node_id: str | None) -> Diagnostic:
                  node_id=node_id)
 
 
-@dataclass
-class MergedAnalysis:
-    """What ProblemsPanel.show_analysis reads: a list of diagnostics."""
-
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-
-
 class ProblemsBridge(QObject):
-    """Keeps the Problems dock showing graph diagnostics plus the training ones."""
+    """Connects the Training tools to the window's ProblemList (the Problems dock's model).
+
+    It installs the training check on the list, which then checks every project as it is loaded and after
+    each edit, from the project itself (with the preview's data when it belongs to that project). The
+    workbench's own checks and run failures go to the list as well, tagged with the workbench's document,
+    so a check of a project that is no longer open cannot show.
+    """
 
     def __init__(self, panel, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.panel = panel
+        self.model = getattr(panel, "model", None)
         self.document = None
         self.training: list[Diagnostic] = []
         self.run: list[Diagnostic] = []  # from the last run (e.g. divergence); cleared by the next Train
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self.publish)
+        self._data_for = getattr(parent, "preview_data", None)  # the workbench's preview of its document
+        if self.model is not None:
+            self.model.set_checker(self.diagnose)
+
+    def diagnose(self, document) -> list[Diagnostic]:
+        """The training problems of `document`, comparing with the preview's data only if it is that project's."""
+        workbench = self.parent()
+        data = None
+        if self._data_for is not None and getattr(workbench, "document", None) is document:
+            data = self._data_for()
+        base_dir = document.path.parent if document.path is not None else None
+        return training_diagnostics(document.project, base_dir, data)
 
     def set_document(self, document) -> None:
-        if self.document is not None:
-            with contextlib.suppress(RuntimeError, TypeError):
-                self.document.analysis_changed.disconnect(self._schedule)
+        if document is not self.document:
+            self.training, self.run = [], []  # the old project's; the workbench checks the new one next
         self.document = document
-        document.analysis_changed.connect(self._schedule)
-
-    def _schedule(self, *_args) -> None:
-        self._timer.start()  # after the window's own slot has shown the plain analysis
 
     def set_training(self, diagnostics: list[Diagnostic]) -> None:
         self.training = list(diagnostics)
-        self._schedule()
+        self.publish()
 
     def set_run(self, diagnostics: list[Diagnostic]) -> None:
         self.run = list(diagnostics)
-        self._schedule()
+        self.publish()
 
     def publish(self) -> None:
-        if self.panel is None or self.document is None:
+        """Hand the latest check and run problems of the workbench's document to the list."""
+        if self.model is None or self.document is None:
             return
-        graph = list(self.document.analysis.diagnostics)
-        graph_broken = any(d.is_error for d in graph)  # then "the graph has N errors" would only repeat them
-        extra = [d for d in self.training + self.run if not (graph_broken and d.code == "training-graph")]
-        self.panel.show_analysis(MergedAnalysis(graph + extra))
+        self.model.set_training(self.document, self.training)
+        self.model.set_run(self.document, self.run)

@@ -20,6 +20,7 @@ from nnstudio.layers.params import ParamValueError
 from nnstudio.training.recipes import DEFAULT_RECIPE, RECIPES, RecipeSpec, parse_recipe
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector import ParamForm
+from nnstudio.ui.inspector.wheel import guard_wheel
 from nnstudio.ui.training.commands import SetSettingCommand
 from nnstudio.ui.training.form_values import editable, from_form, to_form
 
@@ -63,6 +64,7 @@ class RecipeEditor(QWidget):
             self.combo.addItem(spec.title, spec.name)
             self.combo.setItemData(index, spec.summary, Qt.ItemDataRole.ToolTipRole)
         self.combo.activated.connect(self._on_chosen)
+        guard_wheel(self.combo)
         self.problem = QLabel()
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet(PROBLEM_STYLE)

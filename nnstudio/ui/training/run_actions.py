@@ -4,6 +4,9 @@ editor's model, resume it, delete it.
 "Loading weights into the editor" compiles the graph as it is now and copies in every tensor whose layer
 name and shape still match; what no longer fits keeps its fresh initial values, and the message says so.
 The loaded weights are then where the next Train starts from (when that box is ticked).
+
+The actions work on the runs the Runs tab lists (RunPlaces.shown_store): the project's, or an earlier session's
+runs of unsaved work, which are read-only here (they cannot be resumed into this project).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox
 
 from nnstudio.ui.plots.series import RunSeries
 from nnstudio.ui.runs import RunRecord, RunStore
+from nnstudio.ui.training.run_places import RunPlaces
 from nnstudio.ui.training.worker import RunRequest
 
 if TYPE_CHECKING:
@@ -46,6 +50,37 @@ class RunActions:
         runs.resume_requested.connect(self.resume)
         runs.delete_requested.connect(self.delete)
         self.confirm = self._ask  # replaced in tests: (title, text) -> bool
+        self.places = RunPlaces(bench)
+
+    def clear_view(self) -> None:
+        """Another project was opened: nothing of the previous one's runs stays on screen (progress, plots,
+        messages, evaluation, loaded weights). A run still training keeps its view."""
+        bench = self.bench
+        if bench.is_training:
+            return
+        controls = bench.controls
+        controls.show_error("")
+        controls.status.setText("Ready.")
+        controls.detail.setText("")
+        controls.detail.setToolTip("")
+        controls.progress.setValue(0)
+        controls.progress.setFormat("not started")
+        bench.error_details = ""
+        bench.shown_records = []
+        bench.plots.show_run(None)
+        bench.plots.set_step_range(None)
+        bench.plots.set_boundary_available(False)
+        evaluation = bench.evaluation
+        evaluation.result = None
+        evaluation.metrics.clear()
+        while evaluation.tabs.count():
+            evaluation.tabs.removeTab(0)
+        evaluation.show_busy("Train a model, or pick a run in Runs and press Evaluate, to see how it does on data "
+                             "it never trained on.")
+        self.loaded = None
+        self.start_from_loaded.setVisible(False)
+        self.start_from_loaded.setChecked(False)
+        self.places.shown_id = ""
 
     # --- curves ------------------------------------------------------------------------------
     def _series(self, record: RunRecord, store: RunStore) -> tuple[RunSeries, list[dict]]:
@@ -56,7 +91,7 @@ class RunActions:
         return RunSeries.from_history(history), history.records()
 
     def show(self, record: RunRecord) -> None:
-        series, records = self._series(record, self.bench.store())
+        series, records = self._series(record, self.places.shown_store())
         self.bench.shown_records = records
         self.bench.plots.show_run(series, record.name)
         self.bench.plots.set_step_range(None)
@@ -64,7 +99,7 @@ class RunActions:
         self.bench.tabs.setCurrentWidget(self.bench.plots)
 
     def compare(self, first: RunRecord, second: RunRecord) -> None:
-        store = self.bench.store()
+        store = self.places.shown_store()
         primary, records = self._series(first, store)
         overlay, _ = self._series(second, store)
         self.bench.shown_records = records
@@ -75,7 +110,7 @@ class RunActions:
 
     # --- evaluation --------------------------------------------------------------------------
     def evaluate(self, record: RunRecord, store: RunStore | None = None, automatic: bool = False) -> None:
-        store = store or self.bench.store()
+        store = store or self.places.shown_store()
         checkpoint = final_weights(record)
         if checkpoint is None:
             self.bench.evaluation.show_error(f"{record.name} saved no checkpoint")
@@ -133,7 +168,7 @@ class RunActions:
     def resume(self, record: RunRecord) -> None:
         bench = self.bench
         checkpoint = record.checkpoint("last")
-        if bench.is_training or checkpoint is None:
+        if bench.is_training or checkpoint is None or self.places.shown_id:
             return
         store = bench.store()
         try:
@@ -158,7 +193,7 @@ class RunActions:
         if not self.confirm("Delete runs", f"Delete {names}? Their settings, curves and checkpoints are removed "
                             "from disk."):
             return
-        store = bench.store()
+        store = self.places.shown_store()
         for record in records:
             store.delete(record)
         if self.loaded is not None and any(self.loaded[0].is_relative_to(r.path) for r in records):

@@ -1,10 +1,15 @@
-"""The list of a project's runs, with what can be done to them: show, compare two, evaluate, load, resume, delete."""
+"""The list of a project's runs, with what can be done to them: show, compare two, evaluate, load, resume, delete.
+
+Above the list, "Show" picks whose runs are listed: this project's, or (read-only) those an earlier session kept
+for unsaved work, which can then be attached to this project or opened with their project.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -14,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.ui.runs import RunRecord
+from nnstudio.ui.runs import RunRecord, UnsavedSession
 
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
 COLUMNS = ("Run", "Status", "Result", "Epochs", "Dataset", "Optimizer", "Started")
@@ -36,9 +41,31 @@ class RunsPanel(QWidget):
     load_requested = Signal(object)
     resume_requested = Signal(object)
     delete_requested = Signal(list)  # RunRecords
+    source_changed = Signal(str)  # "" for this project, else an earlier session's id
+    attach_requested = Signal(str)  # an earlier session's id
+    open_requested = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.source = QComboBox()
+        self.source.setObjectName("runs_source")
+        self.source.setToolTip("Runs of unsaved work that earlier sessions left (after a crash, or a quit "
+                               "without saving) are kept in your app-data folder and listed here.")
+        self.source.activated.connect(lambda index: self.source_changed.emit(self.source.itemData(index) or ""))
+        self.attach = QPushButton("Attach to this project")
+        self.attach.setObjectName("runs_attach")
+        self.attach.setToolTip("Move these runs into this project's runs.")
+        self.attach.clicked.connect(lambda: self.attach_requested.emit(self.source.currentData() or ""))
+        self.reopen = QPushButton("Open with their project")
+        self.reopen.setObjectName("runs_open")
+        self.reopen.setToolTip("Open the project of the newest of these runs, unsaved, with all of them.")
+        self.reopen.clicked.connect(lambda: self.open_requested.emit(self.source.currentData() or ""))
+        self.source_label = QLabel("Show:")
+        sources = QHBoxLayout()
+        sources.addWidget(self.source_label)
+        sources.addWidget(self.source, 1)
+        sources.addWidget(self.attach)
+        sources.addWidget(self.reopen)
         self.location = QLabel()
         self.location.setWordWrap(True)
         self.location.setStyleSheet("color: #555;")
@@ -77,17 +104,35 @@ class RunsPanel(QWidget):
         self.buttons["compare"].clicked.connect(self._emit_compare)
         self.buttons["delete"].clicked.connect(lambda: self.delete_requested.emit(self.selected()))
         layout = QVBoxLayout(self)
+        layout.addLayout(sources)
         layout.addWidget(self.location)
         layout.addWidget(self.tree, 1)
         layout.addLayout(row)
         self.records: dict[int, RunRecord] = {}
         self.active: int | None = None
+        self.read_only = False
+        self.show_sources([], "")
         self._update_buttons()
 
-    def show_runs(self, records: list[RunRecord], active: int | None, location: str) -> None:
+    def show_sources(self, sessions: list[UnsavedSession], shown: str) -> None:
+        """Offer this project's runs and each earlier session's; the row shows only when there are some."""
+        self.source.clear()
+        self.source.addItem("This project's runs", "")
+        for session in sessions:
+            self.source.addItem(f"Runs of unsaved work: {session.describe()}", session.id)
+        self.source.setCurrentIndex(max(0, self.source.findData(shown)) if shown else 0)
+        self.source.setVisible(bool(sessions))
+        self.source_label.setVisible(bool(sessions))
+        earlier = bool(shown)
+        self.attach.setVisible(earlier)
+        self.reopen.setVisible(earlier)
+
+    def show_runs(self, records: list[RunRecord], active: int | None, location: str,
+                  read_only: bool = False) -> None:
         selected = {r.number for r in self.selected()}
         self.records = {r.number: r for r in records}
         self.active = active
+        self.read_only = read_only
         self.location.setText(location)
         self.tree.clear()
         for record in reversed(records):  # newest first
@@ -132,5 +177,5 @@ class RunsPanel(QWidget):
         self.buttons["compare"].setEnabled(len(chosen) == 2)
         self.buttons["evaluate"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
         self.buttons["load"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
-        self.buttons["resume"].setEnabled(idle and one.resumable and self.active is None)
+        self.buttons["resume"].setEnabled(idle and one.resumable and self.active is None and not self.read_only)
         self.buttons["delete"].setEnabled(bool(chosen) and all(r.number != self.active for r in chosen))

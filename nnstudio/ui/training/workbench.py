@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
-from PySide6.QtWidgets import QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 
 from nnstudio.analysis.diagnostics import Diagnostic
 from nnstudio.io import dumps
@@ -21,7 +21,8 @@ from nnstudio.training.settings import parse_settings
 from nnstudio.ui.evaluation.runner import EvaluationRunner
 from nnstudio.ui.evaluation.view import EvaluationView
 from nnstudio.ui.plots.dashboard import LivePlots
-from nnstudio.ui.runs import RunStore, runs_folder_for
+from nnstudio.ui.plots.layout import ScrollTabs
+from nnstudio.ui.runs import RunStore
 from nnstudio.ui.training.marker import NodeMarker
 from nnstudio.ui.training.panel import RunControls, SettingsPanel
 from nnstudio.ui.training.preview import DatasetLoader
@@ -49,7 +50,6 @@ class Workbench(QObject):
         self.window = window
         self.runs_root = Path(runs_root) if runs_root is not None else None
         self.document = window.document
-        self.stores: dict[int, RunStore] = {}
         self.session: RunSession | None = None
         self.diagnostics: list[Diagnostic] = []
         self.marker = NodeMarker()
@@ -60,7 +60,7 @@ class Workbench(QObject):
         self.plots = LivePlots()
         self.evaluation = EvaluationView()
         self.runs = RunsPanel()
-        self.tabs = QTabWidget()
+        self.tabs = ScrollTabs()  # a page wider or taller than the room scrolls instead of growing the window
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.plots, "Live")
         self.tabs.addTab(self.evaluation, "Evaluation")
@@ -133,31 +133,10 @@ class Workbench(QObject):
 
     # --- stores ------------------------------------------------------------------------------
     def store(self, document=None) -> RunStore:
-        document = document or self.document
-        key = id(document)
-        store = self.stores.get(key)
-        if store is None:
-            if self.runs_root is not None:
-                store = RunStore(self.runs_root)
-            elif document.path is not None:
-                store = RunStore(runs_folder_for(document.path))
-            else:
-                store = RunStore(None)
-            running = self.session.record.number if self.is_training and self.session.store.root == store.root else None
-            store.mark_interrupted(running)
-            self.stores[key] = store
-        return store
+        return self.actions.places.store(document)  # beside the file, or the per-user folder (run_places.py)
 
     def _on_path_changed(self, path) -> None:
-        store = self.stores.get(id(self.document))
-        if path is None or self.runs_root is not None:
-            return
-        target = runs_folder_for(Path(path))
-        if store is None or not store.temporary or (self.session and self.session.store is store):
-            self.stores[id(self.document)] = RunStore(target)
-        else:
-            self.stores[id(self.document)] = store.move_to(target)
-        self.refresh_runs()
+        self.actions.places.path_changed(path)
 
     def base_dir(self) -> Path | None:
         return self.document.path.parent if self.document.path is not None else None
@@ -397,11 +376,7 @@ class Workbench(QObject):
 
     # --- runs --------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
-        store = self.store()
-        active = self.session.record.number if self.is_training and self.session.store is store else None
-        where = (f"Runs are kept in {store.root}." if not store.temporary else
-                 "This project is not saved yet: its runs are kept in a temporary folder until you save it.")
-        self.runs.show_runs(store.runs(), active, where)
+        self.actions.places.refresh()
 
     def _on_evaluated(self, result, title: str) -> None:
         self.evaluation.show_result(result, title)

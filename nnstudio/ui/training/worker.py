@@ -93,6 +93,7 @@ class TrainingWorker(QObject):
         self._batch_size = 1
         self._loss: float | None = None
         self.boundary_wanted = True  # set from the GUI thread: False while the boundary is not on screen
+        self._probe = None  # the run's BoundaryProbe, when it has a boundary to draw
 
     # --- control (any thread) --------------------------------------------------------------
     def request_stop(self) -> None:
@@ -154,6 +155,9 @@ class TrainingWorker(QObject):
         self._attach(trainer, job)
         self.started.emit(self._describe(trainer, job, note))
         result = trainer.run()
+        if self._probe is not None:  # the trained model's regions, even if no one watched the boundary tab
+            with contextlib.suppress(RuntimeError, ValueError):  # a diverged model draws no regions
+                self.coalescer.set_boundary(self._probe.compute(trainer.state.step))
         with contextlib.suppress(OSError, ValueError):  # the checkpoints hold a copy of the history too
             trainer.history.save(request.out_dir / HISTORY_FILE)
         return RunOutcome(result.status.value, result.message, result.node_id, dict(result.metrics), result.best,
@@ -188,6 +192,7 @@ class TrainingWorker(QObject):
             every = max(1, min(10, trainer.steps_per_epoch // 4))
             trainer.on(Event.STEP, lambda info: self._on_boundary(probe, info.step), every=every)
             self.coalescer.set_boundary(probe.compute(trainer.state.step))
+            self._probe = probe
         with self._lock:
             self.trainer = trainer
             stop, pause = self._stop, self._pause

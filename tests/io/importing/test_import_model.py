@@ -93,6 +93,25 @@ class OwnParameter(nn.Module):
         return self.fc(x) * self.scale
 
 
+class OwnBuffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.register_buffer("offset", torch.ones(4))
+
+    def forward(self, x):
+        return self.fc(x) + self.offset
+
+
+class SharedParameter(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(4, 4))
+
+    def forward(self, x):
+        return F.linear(F.linear(x, self.w), self.w)
+
+
 class Branching(nn.Module):
     def __init__(self):
         super().__init__()
@@ -219,8 +238,10 @@ def test_first_linear_gives_the_input_size(models: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("name", "shape", "expected"), [
-    ("Clamped", "4", r"fx node 'clamp' \(models.py:\d+: return torch.clamp\(self.fc\(x\), 0, 1\)\): clamp has no"),
-    ("OwnParameter", "4", r"reads the tensor self.scale directly"),
+    ("Clamped", "4", r"fx node 'clamp' \(models.py:\d+: return torch.clamp\(self.fc\(x\), 0, 1\)\): torch.clamp "
+                     r"has no"),
+    ("OwnBuffer", "4", r"fx node 'add' .*self.offset is a constant tensor \(a buffer\), not a parameter"),
+    ("SharedParameter", "4", r"self.w is used by 2 nodes \('linear', 'linear_1'\), sharing its weights"),
     ("Branching", "4", r"torch.fx cannot trace Branching"),
     ("SamePadding", "1,8,8", r"fx node 'conv' .*Conv2d cannot rebuild it exactly \(differs in padding"),
     ("FlattensBatch", "4", r"fx node 'view' .*the first size must be the batch size"),

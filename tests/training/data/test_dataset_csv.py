@@ -96,7 +96,7 @@ def test_same_seed_same_split(tmp_path) -> None:
     ("a,a\n1,2\n", {}, r"names column 'a' twice"),
     ("a,b\n,1\n,2\n", {}, r"column 'a': every value is missing"),
     ("a,b\n1,\n2,\n", {}, r"every row misses a value"),
-    ("a,b\n1,x\n2,x\n", {}, r"column 'b': the target has a single value"),
+    ("a,b\n1,x\n2,x\n", {}, r"column 'b': a single class, 'x', so there is nothing to classify"),
     ("a,b\n1,x\n2,y\n3,z\n", {"task": "binary"}, r"binary needs exactly 2"),
     ("a,b\n1,x\n2,y\n", {"task": "regression"}, r"column 'b': 'x' is not a number"),
     ("a,b\n1,x\n2,y\n", {"categorical": "c"}, r"dataset\.params\.categorical: .* no column 'c'"),

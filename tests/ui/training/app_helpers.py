@@ -43,7 +43,7 @@ class TrainingApp:
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
         self.window = MainWindow(Document(project, registry), settings=settings,
                                  recovery_folder=tmp_path / "recovery")
-        self.window.files.ask_unsaved_changes = lambda name: "discard"  # no modal box at teardown
+        self.window.files.ask_unsaved_changes = lambda name, runs=0: "discard"  # no modal box at teardown
         qtbot.addWidget(self.window)
         self.controller = attach_training(self.window, tmp_path / "runs")
         self.controller.ask_before_close = False

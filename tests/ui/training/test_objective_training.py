@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from nnstudio.ui.training.controller import READABLE_DOCK
+from nnstudio.ui.plots.layout import MIN_PLOT_HEIGHT
 from tests.objective_graphs import vae
 
 pytestmark = pytest.mark.slow
@@ -18,15 +18,14 @@ def test_a_vae_trains_with_live_term_curves_and_is_evaluated_with_prior_samples(
     app = training_app(project)
     bench = app.bench
     assert bench.check() == []
-    before = app.controller.training_dock.height()
     qtbot.mouseClick(bench.controls.train, Qt.MouseButton.LeftButton)
     terms = bench.plots.curves.loss.terms
     qtbot.waitUntil(lambda: "step/loss_kl|0" in terms.curves, timeout=60_000)
     assert terms.isVisible(), "the terms plot appears as soon as the first step is drawn"
-    dock = app.controller.training_dock
-    # the dock grew from the short height it shares with Problems, towards READABLE_DOCK
-    assert before < READABLE_DOCK - 150
-    qtbot.waitUntil(lambda: dock.height() >= before + 150, timeout=5000)
+    # Train took over: the workbench is the window's central area, and the plots keep a readable height
+    assert app.window.perspectives.current == "train"
+    assert app.window.center.currentWidget() is app.window.perspectives.workspace
+    qtbot.waitUntil(lambda: terms.height() >= MIN_PLOT_HEIGHT, timeout=5000)
     outcome = app.wait_finished()
     assert outcome.status == "finished", outcome.message
     for name in ("rec", "kl"):

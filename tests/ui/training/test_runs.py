@@ -41,9 +41,12 @@ def test_runs_left_running_are_marked_interrupted(tmp_path):
     assert store.runs()[0].status == "interrupted"
 
 
-def test_temporary_runs_move_beside_the_saved_project(tmp_path):
-    temporary = RunStore(None)
-    temporary.create("{}", {}, {}, "P")
+def test_unsaved_runs_move_beside_the_saved_project(tmp_path):
+    temporary = RunStore(tmp_path / "unsaved-runs" / "abc", unsaved=True)
+    record = temporary.create("{}", {}, {}, "P")
+    record.status = "finished"
+    temporary.save(record)
+    assert (temporary.root / "session.json").is_file()
     target = runs_folder_for(tmp_path / "model.nnstudio")
     assert target == tmp_path / "model.runs"
     RunStore(target).create("{}", {}, {}, "Q")

@@ -1,0 +1,86 @@
+"""Room for plots: scrolling tabs that answer with their pages, readable minimum sizes, a maximised plot."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QLabel, QScrollArea
+
+from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
+from nnstudio.ui.plots.dashboard import LivePlots
+from nnstudio.ui.plots.layout import MIN_PLOT_HEIGHT, Maximiser, ScrollTabs
+
+
+def test_scroll_tabs_hide_their_scroll_areas_behind_the_page_api(qtbot):
+    tabs = ScrollTabs()
+    qtbot.addWidget(tabs)
+    first, second = QLabel("one"), QLabel("two")
+    tabs.addTab(first, "One")
+    tabs.addTab(second, "Two")
+    assert isinstance(tabs.scroll_area(first), QScrollArea)
+    assert tabs.indexOf(second) == 1 and tabs.widget(1) is second
+    tabs.setCurrentWidget(second)
+    assert tabs.currentWidget() is second and tabs.currentIndex() == 1
+    tabs.removeTab(0)
+    assert tabs.count() == 1 and tabs.indexOf(first) == -1 and tabs.currentWidget() is second
+    tabs.addTab(first, "One again")  # a page shown again later (the evaluation view does this)
+    assert tabs.widget(1) is first
+
+
+def test_a_page_taller_than_the_room_scrolls_and_its_plots_keep_their_height(qtbot):
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.resize(700, 260)
+    plots.show()
+    qtbot.waitExposed(plots)
+    area = plots.tabs.scroll_area(plots.curves)
+    qtbot.waitUntil(lambda: area.verticalScrollBar().maximum() > 0)
+    for plot in (plots.curves.loss.plot, plots.curves.metrics.score, plots.curves.lr):
+        assert plot.height() >= MIN_PLOT_HEIGHT
+
+
+def test_double_clicking_a_plot_maximises_it_and_again_restores_its_neighbours(qtbot):
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.resize(900, 600)
+    plots.show()
+    qtbot.waitExposed(plots)
+    loss, lr = plots.curves.loss.plot, plots.curves.lr
+    before = loss.height()
+    viewport = loss.widget.viewport()
+    qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
+    qtbot.waitUntil(lambda: not lr.isVisible())
+    assert loss.isVisible() and not plots.curves.metrics.isVisible()
+    qtbot.waitUntil(lambda: loss.height() > before)
+    qtbot.mouseDClick(viewport, Qt.MouseButton.LeftButton, pos=QPoint(60, 60))
+    qtbot.waitUntil(lambda: lr.isVisible())
+    assert plots.curves.metrics.isVisible() and plots.curves.loss.log_box.isVisible()
+
+
+def test_maximiser_keeps_widgets_it_did_not_hide_as_they_were(qtbot):
+    plots = LivePlots()
+    qtbot.addWidget(plots)
+    plots.show()
+    maximiser = plots.curves.findChild(Maximiser) or Maximiser(plots.curves)
+    terms = plots.curves.loss.terms
+    assert not terms.isVisibleTo(plots)  # shown only for runs with loss terms
+    maximiser.maximise(plots.curves.lr.widget)
+    maximiser.restore()
+    assert not terms.isVisibleTo(plots), "a plot hidden by its view stays hidden"
+
+
+def test_the_boundary_view_is_fitted_to_the_grid(qtbot):
+    view = BoundaryView()
+    qtbot.addWidget(view)
+    view.resize(500, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    classes = np.zeros((30, 30), dtype=int)
+    classes[:, 15:] = 1
+    grid = BoundaryGrid(classes, np.full((30, 30), 0.9), (-2.0, 3.0), (-1.0, 4.0), step=40)
+    view.set_grid(grid)
+    qtbot.wait(20)
+    (x0, x1), (y0, y1) = view.item.getViewBox().viewRange()
+    assert (x0 >= -2.05 and x1 <= 3.05) or (y0 >= -1.05 and y1 <= 4.05), "no padding around the regions"
+    assert (x1 - x0) >= 4.9 and (y1 - y0) >= 4.9, "the whole grid is in view"
+    assert "step 40" in view.caption.text()

@@ -1,0 +1,128 @@
+"""Perspectives: Design, Train and Evaluate switch the central area and keep their own dock layouts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QToolBar
+
+from nnstudio.ui.document import Document
+from nnstudio.ui.main_window import MainWindow
+from nnstudio.ui.perspectives import PERSPECTIVES
+from nnstudio.ui.plots.base import CurvePlot
+from nnstudio.ui.plots.boundary import BoundaryView
+from nnstudio.ui.plots.heatmap import Heatmap
+from nnstudio.ui.plots.layout import MIN_PLOT_HEIGHT
+
+
+def built(window: MainWindow):
+    window.training.build()
+    return window.training.bench
+
+
+def test_each_perspective_has_a_menu_entry_a_toolbar_button_and_its_shortcut(window):
+    views = {a.text(): a.menu() for a in window.menuBar().actions() if a.menu()}
+    buttons = [bar for bar in window.findChildren(QToolBar) if bar.objectName() == "toolbar_perspectives"]
+    assert buttons, "the segmented switch is in the window"
+    for spec in PERSPECTIVES:
+        action = window.perspectives.actions[spec.id]
+        assert action in views["&View"].actions()
+        assert action in buttons[0].actions()
+        assert action.shortcut() == QKeySequence(spec.shortcut)
+    assert [s.shortcut for s in PERSPECTIVES] == ["Ctrl+1", "Ctrl+2", "Ctrl+3"]
+
+
+def test_train_gives_the_workbench_the_central_area_and_design_takes_it_back_unchanged(qtbot, window):
+    bench = built(window)
+    dock = window.training.training_dock
+    node = next(iter(window.document.graph.nodes))
+    window.view.select_nodes([node])
+    undo_count = window.document.undo_stack.count()
+    assert window.center.currentWidget() is window.view and dock.widget() is bench.dock_body
+    window.perspectives.actions["train"].trigger()
+    assert window.center.currentWidget() is window.perspectives.workspace
+    assert bench.dock_body.parentWidget() is window.perspectives.workspace and bench.dock_body.isVisible()
+    assert not dock.isVisible() and not window.docks["palette"].isVisible()
+    assert bench.tabs.currentWidget() is bench.plots
+    bench.plots.tabs.setCurrentWidget(bench.plots.gradients)
+    window.perspectives.actions["evaluate"].trigger()
+    assert bench.tabs.currentWidget() is bench.evaluation
+    window.perspectives.actions["design"].trigger()
+    assert window.center.currentWidget() is window.view
+    assert dock.widget() is bench.dock_body and window.docks["palette"].isVisible()
+    # the state of each part survives the trip: selection, undo history, the plot tab the user chose
+    assert window.view.selected_node_ids() == [node]
+    assert window.document.undo_stack.count() == undo_count
+    window.perspectives.set_mode("train")
+    assert bench.plots.tabs.currentWidget() is bench.plots.gradients
+
+
+def test_each_perspective_restores_its_own_layout_also_in_a_new_window(qtbot, window, registry, settings):
+    built(window)
+    problems = window.docks["problems"]
+    window.perspectives.set_mode("train")
+    window.training.settings_dock.hide()
+    problems.show()
+    window.perspectives.set_mode("design")
+    assert window.docks["palette"].isVisible() and window.docks["inspector"].isVisible()
+    window.perspectives.set_mode("train")
+    assert problems.isVisible() and not window.training.settings_dock.isVisible()
+    window.save_layout()
+    window.close()
+
+    again = MainWindow(Document(window.document.project, registry), settings=settings)
+    again.files.ask_unsaved_changes = lambda name, runs=0: "discard"
+    qtbot.addWidget(again)
+    again.show()
+    built(again)
+    assert again.perspectives.current == "design" and again.center.currentWidget() is again.view
+    again.perspectives.set_mode("train")
+    assert again.docks["problems"].isVisible() and not again.training.settings_dock.isVisible()
+
+
+def test_plots_keep_a_readable_height_at_1024x700(qtbot, window):
+    bench = built(window)
+    window.resize(1024, 700)
+    window.perspectives.set_mode("train")
+    qtbot.waitUntil(lambda: window.width() <= 1024 and window.height() <= 700)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1024 and hint.height() <= 700, "nothing forces the window past a small screen"
+    plots = bench.plots
+    for index in range(plots.tabs.count()):
+        if not plots.tabs.isTabVisible(index):
+            continue
+        plots.tabs.setCurrentIndex(index)
+        qtbot.wait(10)
+        page = plots.tabs.currentWidget()
+        shown = [p for kind in (CurvePlot, Heatmap, BoundaryView) for p in page.findChildren(kind) if p.isVisible()]
+        assert shown, plots.tabs.tabText(index)
+        for plot in shown:
+            assert plot.height() >= MIN_PLOT_HEIGHT, (plots.tabs.tabText(index), plot.height())
+
+
+def test_the_palette_gets_its_width_back_when_the_window_grows(qtbot, window):
+    palette = window.docks["palette"]
+    wanted = window.palette.sizeHint().width()
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: palette.width() >= wanted - 2)
+    window.resize(700, 600)
+    qtbot.wait(50)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: window.width() == 1400)
+    qtbot.waitUntil(lambda: palette.width() >= wanted - 2, timeout=2000)
+    metrics = window.palette.tree.fontMetrics()
+    widest = max(metrics.horizontalAdvance(item.text(0)) for item in window.palette.layer_items())
+    assert window.palette.tree.viewport().width() >= widest + window.palette.tree.iconSize().width()
+
+
+def test_a_settings_file_without_perspective_layouts_opens_in_design(qtbot, registry, tmp_path, window):
+    fresh = QSettings(str(tmp_path / "fresh.ini"), QSettings.Format.IniFormat)
+    other = MainWindow(Document(window.document.project, registry), settings=fresh)
+    other.files.ask_unsaved_changes = lambda name, runs=0: "discard"
+    qtbot.addWidget(other)
+    other.show()
+    other.perspectives.set_mode("evaluate")  # before the workbench is built: the page waits for it
+    assert other.center.currentWidget() is other.perspectives.workspace
+    bench = built(other)
+    assert bench.dock_body.parentWidget() is other.perspectives.workspace
+    assert bench.tabs.currentWidget() is bench.evaluation
