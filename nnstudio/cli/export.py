@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from nnstudio.cli.common import CliError, open_project
-from nnstudio.io.export.formats import FORMATS
+from nnstudio.io.export.formats import FORMATS, LIMIT
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export", help="export a model (TorchScript, torch.export, ONNX, safetensors, Python, bundle)",
         description="Export the model of a project. Every export is loaded back and run on a held-out batch; "
-                    "it is refused (and nothing is written) unless it matches the app's model within 1e-5. "
+                    "it is refused (and nothing is written) unless every output matches the app's model within "
+                    f"{LIMIT} (the magnitude being the output's largest |value|). "
                     f"Formats: {listing}.")
     parser.add_argument("file", help="a .nnstudio file, or example:NAME")
     parser.add_argument("--format", "-f", required=True, metavar="F", help=f"one of: {', '.join(FORMATS)}")

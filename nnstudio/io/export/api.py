@@ -1,7 +1,7 @@
 """export_model: the one entry point the CLI and the GUI call for every format.
 
 Each export is written into a private folder beside the destination, loaded back, run on a held-out
-batch and compared with the in-app model. Only when every output is within parity.LIMIT (an absolute plus a
+batch and compared with the in-app model. Only when every output is within formats.LIMIT (an absolute plus a
 relative part, as torch.testing checks) is it moved into place; otherwise an ExportError names the node at
 fault and nothing is written. A full disk is one ExportError naming the destination, never a crash.
 """
@@ -18,11 +18,11 @@ import torch
 from nnstudio.io.export import python_format, weights_format
 from nnstudio.io.export.disk import NoSpaceError, ensure_space, is_full
 from nnstudio.io.export.errors import ExportError
-from nnstudio.io.export.formats import FormatInfo, get_format, require_extra
+from nnstudio.io.export.formats import LIMIT, FormatInfo, get_format, require_extra
 from nnstudio.io.export.graph_formats import GRAPH_FORMATS, quiet
 from nnstudio.io.export.job import Job, prepare
 from nnstudio.io.export.locate import Fault, locate, summarize_error
-from nnstudio.io.export.parity import LIMIT, Gap, Runner, as_tensors, compare
+from nnstudio.io.export.parity import Gap, Runner, as_tensors, compare
 from nnstudio.io.export.staging import Staging
 from nnstudio.model.project import Project
 
@@ -70,6 +70,9 @@ def handler_for(info: FormatInfo) -> Handler:
 def destination(out: str | os.PathLike[str], info: FormatInfo) -> tuple[Path, list[str]]:
     """The output path; a file name without a suffix gets the format's extension."""
     path = Path(out).expanduser()
+    if not path.name or not path.absolute().name or path.name == "..":
+        raise ExportError(f"cannot write {out}: it names an existing folder, not the {info.title} export to "
+                          f"create; add a name, e.g. {Path(out) / ('model' + info.extension)}", bad_input=True)
     if not info.is_folder and not path.suffix:
         path = path.with_name(path.name + info.extension)
         return path.absolute(), [f"added the {info.extension} extension: {path.name}"]
@@ -151,7 +154,7 @@ def _failure(job: Job, info: FormatInfo, exc: Exception, stage: str = "exporting
 
 def _gap(job: Job, info: FormatInfo, gap: Gap) -> ExportError:
     head = (f"{info.title} export refused: its output {gap.where!r} differs from the app's by {gap.max_abs:.3g} "
-            f"(max relative {gap.max_rel:.3g}), more than the {LIMIT} allowed")
+            f"(relative {gap.max_rel:.3g}), more than the {LIMIT} allowed")
     fault = _locate(job, info)
     if fault is not None:
         return ExportError(f"{head}; node {fault.node!r}: {fault.reason}", node=fault.node)

@@ -365,7 +365,7 @@ class ExportDialog(QDialog):
         except Exception as exc:  # shown in the dialog; the app carries on
             self._failed(info, source, out, f"unexpected error: {type(exc).__name__}: {exc}", nothing_written=False)
             return
-        from nnstudio.io.export.parity import TOLERANCE  # torch is loaded by now: the export used it
+        from nnstudio.io.export.formats import LIMIT
 
         self.written = list(result.paths)
         remember_folder(self.settings, self.written[0] if self.written else out)
@@ -375,7 +375,7 @@ class ExportDialog(QDialog):
                  "Wrote " + ", ".join(f"<code>{html.escape(str(p))}</code>" for p in self.written) + ".",
                  f"Parity: the largest absolute difference from the app's model is "
                  f"<b>{result.max_abs_diff:.3g}</b>{' (identical outputs)' if result.max_abs_diff == 0 else ''} "
-                 f"on a held-out batch (limit {TOLERANCE:g})."]
+                 f"on a held-out batch (limit {html.escape(LIMIT)})."]
         lines += [f"<span style='{NOTE_STYLE}'>Note: {html.escape(n)}</span>" for n in notes]
         self._show_result("<br>".join(lines))
         self.open_button.show()

@@ -45,7 +45,8 @@ def region_image(grid: BoundaryGrid) -> np.ndarray:
     how far the confidence is above chance."""
     colours = class_colours(grid.num_classes)
     chance = 1.0 / max(grid.num_classes, 2)
-    strength = np.clip((grid.confidence - chance) / (1.0 - chance), 0.0, 1.0)[..., None]
+    confidence = np.nan_to_num(grid.confidence, nan=chance)  # a diverged model's cells read as unsure
+    strength = np.clip((confidence - chance) / (1.0 - chance), 0.0, 1.0)[..., None]
     strength = 0.15 + 0.6 * strength  # never fully white, never fully saturated: points stay readable
     rgb = 255.0 * (1.0 - strength) + colours[np.clip(grid.classes, 0, len(colours) - 1)] * strength
     rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255.0)], axis=-1)

@@ -28,6 +28,7 @@ from nnstudio.ui.training.settings_form import TrainingSettingsEditor
 from nnstudio.ui.training.throttle import Progress
 
 ERROR_STYLE = "color: #c62828;"
+DETAIL_SAMPLE = "99,999 samples/s · ETA 0:00:00 · loss 0.00000"  # the widest detail line, for its width
 
 
 def format_duration(seconds: float | None) -> str:
@@ -86,7 +87,11 @@ class RunControls(QWidget):
         self.detail.setObjectName("training_detail")
         # Long lines must not widen the window past a small screen: the status wraps, the detail is clipped.
         self.status.setWordWrap(True)
-        self.detail.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Preferred)
+        # The detail changes ten times a second: a fixed width keeps each change from re-laying out the window
+        # (the status beside it wraps, so a wider detail would change its height and resize every plot).
+        self.detail.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.detail.setFixedWidth(self.detail.fontMetrics().horizontalAdvance(DETAIL_SAMPLE) + 8)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.message = QLabel()
         self.message.setObjectName("training_message")
         self.message.setWordWrap(True)

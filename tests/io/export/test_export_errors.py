@@ -233,3 +233,11 @@ def test_a_failed_final_move_is_an_export_error(project, tmp_path: Path, monkeyp
     with pytest.raises(ExportError, match=f"could not be moved to {tmp_path}: Permission denied"):
         export_model(project, "safetensors", tmp_path / "weights.safetensors")
     assert list(tmp_path.iterdir()) == []  # the staging folder is gone too
+
+
+@pytest.mark.parametrize("out", ["/", ".", ".."])
+@pytest.mark.parametrize("fmt", ["torchscript", "python"])
+def test_a_destination_with_no_name_is_bad_input(project, fmt: str, out: str) -> None:
+    with pytest.raises(ExportError, match="names an existing folder") as caught:
+        export_model(project, fmt, out)
+    assert caught.value.bad_input

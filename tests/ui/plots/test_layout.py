@@ -84,3 +84,16 @@ def test_the_boundary_view_is_fitted_to_the_grid(qtbot):
     assert (x0 >= -2.05 and x1 <= 3.05) or (y0 >= -1.05 and y1 <= 4.05), "no padding around the regions"
     assert (x1 - x0) >= 4.9 and (y1 - y0) >= 4.9, "the whole grid is in view"
     assert "step 40" in view.caption.text()
+
+
+def test_a_diverged_models_grid_draws_as_unsure_without_warnings():
+    import warnings
+
+    from nnstudio.ui.plots.boundary import region_image
+
+    grid = BoundaryGrid(np.zeros((4, 4), dtype=int), np.full((4, 4), np.nan), (0.0, 1.0), (0.0, 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        image = region_image(grid)
+    assert image.shape == (4, 4, 4) and image.dtype == np.uint8
+    assert (image[..., :3] > 200).all(), "unsure cells are pale"
