@@ -17,7 +17,7 @@ import torch
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from nnstudio.ui.evaluation.samples import ImageGrid, as_images, grid_image
-from nnstudio.ui.plots.base import configure_plot
+from nnstudio.ui.plots.base import add_legend_row, configure_plot
 
 POINTS = 512  # generated points on the scatter (and as many real ones)
 IMAGES = 64  # generated images in the grid
@@ -84,7 +84,9 @@ class GanPage(QWidget):
     def _show_points(self, samples: GanSamples) -> None:
         item = self.scatter.getPlotItem()
         item.clear()
-        item.addLegend()
+        if getattr(item, "legend", None) is None:
+            add_legend_row(item)
+        item.legend.clear()
         real, fake = samples.real, samples.fake
         item.addItem(pg.ScatterPlotItem(real[:, 0], real[:, 1], size=4, pen=None,
                                         brush=pg.mkBrush(120, 120, 120, 110), name="real"))

@@ -62,6 +62,7 @@ def set_title(item: pg.PlotItem, text: str) -> None:
 
 
 LEGEND_COLUMNS = 4
+FEW_POINTS = 3  # fewer samples than this draw as dots as well as a line
 
 
 class ReadableLogAxis(pg.AxisItem):
@@ -82,24 +83,47 @@ class ReadableLogAxis(pg.AxisItem):
         return [*ticks, (None, minor)]
 
 
+class LegendRow(pg.LegendItem):
+    """A legend in its own row under the plot's x axis, so it can never cover a curve.
+
+    pyqtgraph floats its legend over the view box; on a plot about 200 px tall a legend of three entries hid
+    the newest part of the curves, which is what a user watching a run looks at. Here the legend sits in the
+    PlotItem's grid (row 4, below the bottom axis) and takes the height of its rows, none when it is empty.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(offset=None, labelTextSize="8pt", colCount=LEGEND_COLUMNS)
+        self.updateSize()  # no entries yet: no room taken
+
+    def updateSize(self) -> None:  # pyqtgraph's name: called whenever entries change
+        """Take the preferred height of the entries' grid (before Qt has laid them out, their geometry is 0)."""
+        hint = self.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize).height() if self.items else 0.0
+        self.setMinimumHeight(hint)
+        self.setMaximumHeight(hint)
+        self.updateGeometry()
+
+
+def add_legend_row(item: pg.PlotItem) -> LegendRow:
+    """Give `item` a LegendRow that collects its named curves (PlotItem.addItem reads `item.legend`)."""
+    legend = LegendRow()
+    item.layout.addItem(legend, 4, 1)
+    item.legend = legend
+    return legend
+
+
 class CurvePlot(QWidget):
     """A titled plot of named curves. `curve_clicked(key)` fires when the user clicks a curve."""
 
     curve_clicked = Signal(str)
 
     def __init__(self, title: str, y_label: str, x_label: str = "step", legend: bool = True,
-                 legend_corner: str = "top-right", parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.widget = pg.PlotWidget(axisItems={"left": ReadableLogAxis("left")})
         self.item: pg.PlotItem = self.widget.getPlotItem()
         self.x_label = x_label
         configure_plot(self.item, title, x_label, y_label)
-        offset = (-8, 8) if legend_corner == "top-right" else (-8, -8)
-        self.legend = self.item.addLegend(offset=offset, labelTextSize="8pt") if legend else None
-        if self.legend is not None:
-            # One row, see-through: in a short plot a stacked, opaque legend hid the curves' latest part.
-            self.legend.setColumnCount(LEGEND_COLUMNS)
-            self.legend.setBrush(pg.mkBrush(255, 255, 255, 150))
+        self.legend = add_legend_row(self.item) if legend else None
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._styles: dict[str, tuple[str, Qt.PenStyle, float]] = {}
         self._highlighted: set[str] = set()
@@ -135,7 +159,20 @@ class CurvePlot(QWidget):
         if token is not None and self._tokens.get(key) == token:
             return
         self._tokens[key] = token
-        self.curves[key].setData(x=x, y=y)
+        curve = self.curves[key]
+        curve.setData(x=x, y=y)
+        self._mark_lone_points(key, len(x))
+
+    def _mark_lone_points(self, key: str, count: int) -> None:
+        """A curve of one or two samples draws no visible line (a short run samples gradients once): dot it."""
+        curve = self.curves[key]
+        wanted = "o" if 0 < count < FEW_POINTS else None
+        if curve.opts.get("symbol") != wanted:
+            colour = self._styles[key][0]
+            curve.setSymbol(wanted)
+            curve.setSymbolSize(6)
+            curve.setSymbolBrush(pg.mkBrush(colour))
+            curve.setSymbolPen(pg.mkPen(colour))
 
     def remove_missing(self, keep: Iterable[str]) -> None:
         """Drop curves whose key is not in `keep` (a run was replaced)."""

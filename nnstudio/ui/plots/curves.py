@@ -132,7 +132,7 @@ class MetricView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.score = CurvePlot("Score", "accuracy / R²", legend_corner="bottom-right")
+        self.score = CurvePlot("Score", "accuracy / R²")
         self.error = CurvePlot("Error", "RMSE / MAE")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -96,7 +96,7 @@ class BoundaryTab(QSplitter):
         super().__init__(Qt.Orientation.Horizontal)
         self.boundary = BoundaryView()
         self.loss = CurvePlot("Loss", "loss")
-        self.accuracy = CurvePlot("Accuracy", "accuracy", legend_corner="bottom-right")
+        self.accuracy = CurvePlot("Accuracy", "accuracy")
         side = unsqueezable(QSplitter(Qt.Orientation.Vertical))
         side.addWidget(self.loss)
         side.addWidget(self.accuracy)

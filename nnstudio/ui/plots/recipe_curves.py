@@ -29,7 +29,7 @@ FEWSHOT_COLOUR = "#1f77b4"
 
 class RobustnessView(CurvePlot):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Clean and robust accuracy", "accuracy", x_label="step", legend_corner="bottom-right",
+        super().__init__("Clean and robust accuracy", "accuracy", x_label="step",
                          parent=parent)
 
     def show_runs(self, runs: list[tuple[RunSeries, str]]) -> None:
@@ -43,8 +43,7 @@ class FewShotView(CurvePlot):
     """val_fewshot_accuracy with a ±ci95 band (one FillBetweenItem, made once) and the chance level."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Few-shot accuracy on episodes of held-out classes", "accuracy", x_label="step",
-                         legend_corner="bottom-right", parent=parent)
+        super().__init__("Few-shot accuracy on episodes of held-out classes", "accuracy", x_label="step", parent=parent)
         self.upper = pg.PlotDataItem(pen=None)
         self.lower = pg.PlotDataItem(pen=None)
         self.band = pg.FillBetweenItem(self.upper, self.lower, brush=pg.mkBrush(31, 119, 180, 50))

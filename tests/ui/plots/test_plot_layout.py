@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QLabel, QScrollArea
 
+from nnstudio.ui.plots.base import CurvePlot
 from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
 from nnstudio.ui.plots.dashboard import LivePlots
 from nnstudio.ui.plots.layout import MIN_PLOT_HEIGHT, Maximiser, ScrollTabs
@@ -97,3 +98,39 @@ def test_a_diverged_models_grid_draws_as_unsure_without_warnings():
         image = region_image(grid)
     assert image.shape == (4, 4, 4) and image.dtype == np.uint8
     assert (image[..., :3] > 200).all(), "unsure cells are pale"
+
+
+def test_legends_sit_under_the_plot_and_never_cover_its_data(qtbot):
+    plot = CurvePlot("Loss", "loss")
+    qtbot.addWidget(plot)
+    plot.resize(320, 220)
+    for key, colour in (("train", "#1f77b4"), ("val", "#ff7f0e"), ("steps", "#aec7e8")):
+        plot.curve(key, f"{key} loss", colour)
+        plot.set_data(key, np.arange(50.0), np.linspace(2.0, 0.1, 50))
+    plot.show()
+    qtbot.waitExposed(plot)
+    qtbot.waitUntil(lambda: plot.legend.sceneBoundingRect().height() > 0)
+    legend = plot.legend.sceneBoundingRect()
+    view = plot.item.getViewBox().sceneBoundingRect()
+    assert not legend.intersects(view)
+    assert legend.top() >= view.bottom()
+    assert [label.text for _sample, label in plot.legend.items] == ["train loss", "val loss", "steps loss"]
+
+
+def test_a_plot_without_named_curves_gives_its_legend_no_room(qtbot):
+    plot = CurvePlot("Learning rate", "lr")
+    qtbot.addWidget(plot)
+    plot.curve("lr", None, "#2ca02c")
+    plot.show()
+    qtbot.waitExposed(plot)
+    assert plot.legend.maximumHeight() == 0
+
+
+def test_a_curve_of_one_sample_is_drawn_as_a_dot_until_it_has_a_line(qtbot):
+    plot = CurvePlot("Gradient norm per layer", "gradient norm")
+    qtbot.addWidget(plot)
+    plot.curve("conv1", "conv1", "#1f77b4")
+    plot.set_data("conv1", np.array([50.0]), np.array([0.4]))
+    assert plot.curves["conv1"].opts["symbol"] == "o"
+    plot.set_data("conv1", np.arange(10.0), np.linspace(1.0, 0.1, 10))
+    assert plot.curves["conv1"].opts["symbol"] is None
