@@ -158,3 +158,47 @@ def command_cases() -> list[Case]:
             _command("init-weights-missing", ["train", "{p}", "--init-weights", "{dir}/nope.safetensors"]),
             Case("unwritable-out", _unwritable_out),
             _command("valid-train", ["train", "{p}", "--epochs", "1", "--out", "{dir}/run"], expect="accept")]
+
+
+HOSTILE_VALUES = (None, -1, 0, 10**20, 1e308, "x", "", [], {}, True, [[[[]]]], {"a": {"b": None}})
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    """Every path to a value inside a JSON document (keys and list indices)."""
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _replaced(document: dict, path: tuple, value: object) -> dict:
+    document = copy.deepcopy(document)
+    target = document
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return document
+
+
+def mutation_cases(count: int = 120, seed: int = 0) -> list[Case]:
+    """Random single-value replacements anywhere in a valid project, given to `validate` and `train`.
+
+    Either answer is right for a replacement that happens to be valid (a different seed, say), so these
+    cases count only crashes: `expect` is decided by what a clean refusal or a clean run looks like.
+    """
+    rng = random.Random(seed)
+    base = small(example())
+    paths = _paths(base)
+    cases = []
+    for number in range(count):
+        path = rng.choice(paths)
+        value = rng.choice(HOSTILE_VALUES)
+        command = "train" if number % 4 == 0 else "validate"
+        text = json.dumps(_replaced(base, path, value))
+        name = f"mutation-{number}/{command}:{'.'.join(map(str, path))}={json.dumps(value)[:20]}"
+        cases.append(text_case(name, text, command, expect="either"))
+    return cases

@@ -26,11 +26,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from probe_cases import Case, Outcome, command_cases, project_cases
+from probe_cases import Case, Outcome, command_cases, mutation_cases, project_cases
 from probe_faults import bundle_cases, checkpoint_cases, data_cases, disk_cases
 
 CASE_CLASSES = {"project": project_cases, "command": command_cases, "bundle": bundle_cases, "data": data_cases,
-                "checkpoint": checkpoint_cases, "full-disk": disk_cases}
+                "checkpoint": checkpoint_cases, "full-disk": disk_cases, "mutations": mutation_cases}
 
 TIMEOUT_S = 90
 
@@ -66,9 +66,11 @@ def _classify(case: Case, code: int, output: str) -> tuple[str, str]:
     if "Traceback" in output or "internal error" in output:
         return "internal error", last[:160]
     if code == 0:
-        return ("accepted", "") if case.expect == "accept" else ("wrongly accepted", "exit 0")
+        return ("accepted", "") if case.expect in {"accept", "either"} else ("wrongly accepted", "exit 0")
     if case.expect == "accept":
         return "wrongly refused", last[:160]
+    if code not in (1, 2):
+        return "internal error", f"exit {code}: {last[:120]}"
     if not lines:
         return "internal error", f"exit {code} with no message"
     return "clean error", last[:160]
