@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSizeF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
@@ -62,6 +62,7 @@ def set_title(item: pg.PlotItem, text: str) -> None:
 
 
 LEGEND_COLUMNS = 4
+ENTRY_GAP = 12  # px between legend entries in a row
 FEW_POINTS = 3  # fewer samples than this draw as dots as well as a line
 
 
@@ -101,6 +102,25 @@ class LegendRow(pg.LegendItem):
         self.setMinimumHeight(hint)
         self.setMaximumHeight(hint)
         self.updateGeometry()
+        self._reflow(self.geometry().width())  # (LegendItem keeps its own `size` attribute)
+
+    def sizeHint(self, which: Qt.SizeHint, constraint: QSizeF | None = None) -> QSizeF:  # Qt's name
+        """No minimum width: a legend wider than its plot wraps onto more rows instead of widening the plot."""
+        hint = super().sizeHint(which, constraint if constraint is not None else QSizeF())
+        return QSizeF(0.0, hint.height()) if which == Qt.SizeHint.MinimumSize else hint
+
+    def resizeEvent(self, event) -> None:  # Qt's name
+        super().resizeEvent(event)
+        self._reflow(event.newSize().width())
+
+    def _reflow(self, width: float) -> None:
+        """As many entries to a row as the width holds, at most LEGEND_COLUMNS."""
+        if not self.items or width <= 0:
+            return
+        widest = max(sample.boundingRect().width() + label.boundingRect().width() for sample, label in self.items)
+        columns = max(1, min(LEGEND_COLUMNS, int(width // (widest + ENTRY_GAP))))
+        if columns != self.columnCount:
+            self.setColumnCount(columns)
 
 
 def add_legend_row(item: pg.PlotItem) -> LegendRow:

@@ -134,3 +134,17 @@ def test_a_curve_of_one_sample_is_drawn_as_a_dot_until_it_has_a_line(qtbot):
     assert plot.curves["conv1"].opts["symbol"] == "o"
     plot.set_data("conv1", np.arange(10.0), np.linspace(1.0, 0.1, 10))
     assert plot.curves["conv1"].opts["symbol"] is None
+
+
+def test_a_legend_wider_than_its_plot_wraps_instead_of_widening_the_plot(qtbot):
+    plot = CurvePlot("Loss", "loss")
+    qtbot.addWidget(plot)
+    plot.resize(230, 260)
+    for key in ("a rather long training curve name", "another long validation curve name", "third one"):
+        plot.curve(key, key, "#1f77b4")
+        plot.set_data(key, np.arange(5.0), np.arange(5.0))
+    plot.show()
+    qtbot.waitExposed(plot)
+    qtbot.waitUntil(lambda: plot.legend.columnCount < 3)
+    assert plot.item.sceneBoundingRect().width() <= plot.widget.viewport().width() + 1
+    assert plot.legend.sceneBoundingRect().right() <= plot.widget.viewport().width() + 1
