@@ -1,6 +1,10 @@
 """Live training in the app: GUI responsiveness, plot repaint cost, and training throughput against the CLI.
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_live_training.py [--quick]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_live_training.py [--quick] [--attribute] [--only PART]
+
+--attribute samples the GUI thread's stack (and the other threads') while a heartbeat is late and prints where
+the late beats were spent; a GUI thread caught in the event loop itself, with no Python frame of ours, was in
+Qt's C++ or waiting for the GIL. --only runs one part (repaint, lag or throughput).
 
 1. Event-loop lag: a 16 ms heartbeat QTimer runs on the GUI thread while a CPU run trains with live plots on
    screen; lag is how late each beat fires (targets: p99 < 16 ms, max < 50 ms).
@@ -18,7 +22,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +37,67 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch is imported 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # measure this checkout, whatever is installed
 
 HEARTBEAT_MS = 16
+STALL_MS = 8  # a beat this much overdue counts as a stall for the attribution printout
+
+
+class StallWatch:
+    """Samples the GUI thread's Python stack from a watchdog thread while a heartbeat is overdue.
+
+    Each sample while the GUI thread is `STALL_MS` late is charged to the innermost project frames (nnstudio,
+    pyqtgraph) it was in, so the printout says where the late beats were spent, not just that they were.
+    """
+
+    def __init__(self, every_s: float = 0.001) -> None:
+        self.gui = threading.get_ident()
+        self.every_s = every_s
+        self.last = time.perf_counter()
+        self.samples: Counter[str] = Counter()
+        self.others: Counter[str] = Counter()  # where the other threads (training) were meanwhile
+        self.stalls = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def beat(self) -> None:
+        self.last = time.perf_counter()
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        late_before = False
+        while not self._stop.wait(self.every_s):
+            late = (time.perf_counter() - self.last) * 1e3 > HEARTBEAT_MS + STALL_MS
+            if late:
+                frames = sys._current_frames()
+                frame = frames.get(self.gui)
+                if frame is not None:
+                    self.samples[self._where(frame)] += 1
+                for ident, other in frames.items():
+                    if ident not in (self.gui, threading.get_ident()):
+                        self.others[self._where(other, "nnstudio")] += 1
+            self.stalls += late and not late_before
+            late_before = late
+
+    @staticmethod
+    def _where(frame, *packages: str) -> str:
+        stack = traceback.extract_stack(frame)
+        ours = [f for f in stack if any(p in f.filename for p in packages or ("nnstudio", "pyqtgraph"))]
+        chosen = (stack[-1:] + ours[-3:]) if ours and ours[-1] is not stack[-1] else (ours or stack)[-4:]
+        return " < ".join(f"{Path(f.filename).stem}:{f.name}:{f.lineno}" for f in reversed(chosen))
+
+    def report(self, top: int = 12) -> None:
+        total = sum(self.samples.values())
+        print(f"  stall attribution: {self.stalls} stalls, {total} samples of ~{self.every_s * 1e3:.0f} ms")
+        for where, count in self.samples.most_common(top):
+            print(f"    {count:5d}  {where}")
+        print("  other threads meanwhile:")
+        for where, count in self.others.most_common(top):
+            print(f"    {count:5d}  {where}")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -61,7 +129,7 @@ def make_app(example: str, training: dict, folder: Path):
     return window, controller, project
 
 
-def train_in_app(controller, tab: str) -> tuple[dict, list[float]]:
+def train_in_app(controller, tab: str, watch: StallWatch | None = None) -> tuple[dict, list[float]]:
     """Train once with the heartbeat running; returns (outcome summary, lags in ms during training)."""
     bench = controller.bench
     lags: list[float] = []
@@ -77,6 +145,8 @@ def train_in_app(controller, tab: str) -> tuple[dict, list[float]]:
         if state["last"] is not None and training:
             lags.append(max(0.0, now - state["last"] - HEARTBEAT_MS))
         state["last"] = now
+        if watch is not None:
+            watch.beat()
 
     heartbeat.timeout.connect(beat)
     tabs = {"curves": bench.plots.curves, "boundary": bench.plots.boundary_tab, "gradients": bench.plots.gradients}
@@ -87,10 +157,14 @@ def train_in_app(controller, tab: str) -> tuple[dict, list[float]]:
     bench.run_finished.connect(lambda outcome: (state.__setitem__("done", outcome), loop.quit()))
     clock.start()
     heartbeat.start()
+    if watch is not None:
+        watch.start()
     if not bench.train():
         raise SystemExit(f"could not start: {bench.controls.message.text()}")
     loop.exec()
     heartbeat.stop()
+    if watch is not None:
+        watch.stop()
     session_records = bench.shown_records
     while bench.session is not None:
         QApplication.processEvents()
@@ -115,14 +189,17 @@ def train_in_cli(project, folder: Path, threads: int | None = None) -> float:
     return statistics.median(r["samples_per_s"] for r in epochs[1:])
 
 
-def bench_lag(example: str, epochs: int, tab: str) -> None:
+def bench_lag(example: str, epochs: int, tab: str, attribute: bool = False) -> None:
+    watch = StallWatch() if attribute else None
     with tempfile.TemporaryDirectory() as tmp:
         window, controller, _ = make_app(example, {"epochs": epochs}, Path(tmp))
-        summary, lags = train_in_app(controller, tab)
+        summary, lags = train_in_app(controller, tab, watch)
         window.close()
     print(f"event-loop lag, {example} x{epochs} epochs, '{tab}' plots on screen: {len(lags)} beats, "
           f"p50 {percentile(lags, 50):.2f} ms, p99 {percentile(lags, 99):.2f} ms, max {max(lags):.2f} ms "
           f"(targets: p99 < 16, max < 50); in-app {summary['samples_per_s']:,.0f} samples/s")
+    if watch is not None:
+        watch.report()
 
 
 def bench_repaint(points: int = 100_000, repeats: int = 60) -> None:
@@ -178,6 +255,9 @@ def bench_throughput(example: str, epochs: int, repeats: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer repeats")
+    parser.add_argument("--attribute", action="store_true",
+                        help="sample the GUI thread's stack during late beats and print where they were spent")
+    parser.add_argument("--only", choices=("repaint", "lag", "throughput"), help="run one part only")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from nnstudio.ui.background import GuiThreadCollector
@@ -187,11 +267,14 @@ def main() -> None:
 
     print(f"threads: {configure_torch()}")  # what the app does once after its first paint
     scale = 0.4 if args.quick else 1.0
-    bench_repaint()
-    bench_lag("spirals", int(150 * scale), "boundary")
-    bench_lag("digits_cnn", int(120 * scale), "curves")
-    bench_throughput("digits_cnn", int(60 * scale), 2 if args.quick else 3)
-    bench_throughput("spirals", int(100 * scale), 2 if args.quick else 3)
+    if args.only in (None, "repaint"):
+        bench_repaint()
+    if args.only in (None, "lag"):
+        bench_lag("spirals", int(150 * scale), "boundary", args.attribute)
+        bench_lag("digits_cnn", int(120 * scale), "curves", args.attribute)
+    if args.only in (None, "throughput"):
+        bench_throughput("digits_cnn", int(60 * scale), 2 if args.quick else 3)
+        bench_throughput("spirals", int(100 * scale), 2 if args.quick else 3)
 
 
 if __name__ == "__main__":

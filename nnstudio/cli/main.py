@@ -25,9 +25,13 @@ SUBCOMMANDS: dict[str, str] = {
     "examples": "nnstudio.cli.inspect",
     "train": "nnstudio.cli.train",
     "evaluate": "nnstudio.cli.train",
+    "check": "nnstudio.cli.check",
     "export": "nnstudio.cli.export",
     "import": "nnstudio.cli.importing",
     "weights": "nnstudio.cli.weights",
+    "predict": "nnstudio.cli.predict",
+    "explain": "nnstudio.cli.explain",
+    "compress": "nnstudio.cli.compress",
 }
 
 

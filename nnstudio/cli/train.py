@@ -53,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                             f"${TIMEOUT_ENV}, else {DEFAULT_TIMEOUT:g})")
     train.set_defaults(func=run_train)
 
-    evaluate = subparsers.add_parser("evaluate", help="score a checkpoint on the test (or validation) split")
+    evaluate = subparsers.add_parser("evaluate", help="score a checkpoint on the test (or validation) split; "
+                                     "classifiers add per-class metrics, ROC/PR AUC, top-k and calibration")
     evaluate.add_argument("file", help="a .nnstudio file, or example:NAME")
     evaluate.add_argument("--checkpoint", required=True, help="a checkpoint folder or weights file")
     evaluate.add_argument("--split", choices=("auto", "test", "val", "train"), default="auto",
@@ -192,6 +193,8 @@ def _train(args: argparse.Namespace, trainer, lead: bool, prefix: str = "") -> i
     if progress is not None:
         progress.close()
     if result.status is Status.FAILED:
+        if lead:
+            _print_findings(result.findings, sys.stderr)
         print(f"nnstudio train{prefix}: training failed: {result.message}", file=sys.stderr)
         return 1
     if lead:
@@ -333,7 +336,8 @@ def _print_result(result, as_json: bool, out: TextIO) -> None:
         print(json.dumps(clean_json({
             "status": result.status.value, "message": result.message, "epochs": result.epochs,
             "step": result.step, "metrics": result.metrics, "best": result.best,
-            "checkpoint": str(result.checkpoint) if result.checkpoint else None}), indent=2), file=out)
+            "checkpoint": str(result.checkpoint) if result.checkpoint else None,
+            "findings": result.findings}), indent=2), file=out)
         return
     print(f"{result.message} after {result.epochs} epoch(s), {result.step} steps", file=out)
     for key, value in result.metrics.items():
@@ -343,6 +347,13 @@ def _print_result(result, as_json: bool, out: TextIO) -> None:
               file=out)
     if result.checkpoint:
         print(f"checkpoint: {result.checkpoint}", file=out)
+    _print_findings(result.findings, out)
+
+
+def _print_findings(findings: list[str], out: TextIO) -> None:
+    """The training.health findings, one "finding: ..." line each, after everything else."""
+    for finding in findings:
+        print(f"finding: {finding}", file=out)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:

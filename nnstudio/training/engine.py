@@ -24,6 +24,7 @@ from nnstudio.training.early import Monitor, monitored_metric
 from nnstudio.training.evaluation import score
 from nnstudio.training.events import Control, Event, EventBus, EventInfo, Handler, Status
 from nnstudio.training.factories import WeightPenalty, decision_threshold, make_loss, make_optimizer
+from nnstudio.training.health import Health
 from nnstudio.training.job import TrainingJob
 from nnstudio.training.loop_state import Diverged, LoopState, RunResult, save_run_checkpoint
 from nnstudio.training.node_training import apply_node_training
@@ -61,6 +62,7 @@ class Trainer:
         self.objective = job.compiled.plan
         self._ready = False
         self._restored: Checkpoint | None = None
+        self.health = Health(self.settings.health)  # divergence and the stall findings (training/health.py)
 
     # --- control, callable from any thread -------------------------------------------------
     def on(self, event: Event, handler: Handler, every: int | None = None):
@@ -156,6 +158,9 @@ class Trainer:
         if len(self.history) == 0:  # replay the earlier records, so listeners (plots) see the whole run
             for record in checkpoint.history.records():
                 self.history.add(record)
+        # Divergence compares with the run's early losses, not those of the (maybe already troubled) resume.
+        self.health.divergence.seed([r["loss"] for r in checkpoint.history.records("step")
+                                     if isinstance(r.get("loss"), (int, float))])
         self._restored = checkpoint
 
     def recipe_state(self) -> dict:
@@ -246,6 +251,9 @@ class Trainer:
         train_loss = self._train_loss()
         if not math.isfinite(train_loss):
             raise self.runner.diverged(f"the mean training loss of epoch {epoch} is {train_loss}")
+        exploded = self.health.divergence.epoch_loss(epoch, train_loss)
+        if exploded is not None:  # before any checkpoint: `last` keeps the previous epoch's weights
+            raise self.runner.exploded(exploded)
         metrics = {"train_loss": train_loss}
         if self.objective:
             metrics.update(epoch_term_metrics(self.objective, self._train_sums(), self.state.batch))
@@ -258,6 +266,8 @@ class Trainer:
         if not self.runner.weights_finite():
             raise self.runner.diverged(f"weights became non-finite in epoch {epoch}")
         self._log_epoch(epoch, metrics)
+        for finding in self.health.end_epoch(epoch, state.step, metrics):
+            self.history.add(finding.to_json())
         state.end_epoch(epoch, self.generator)
         state.last_metrics = metrics
         if improved and s.early_stopping.enabled and s.early_stopping.restore_best:
@@ -266,7 +276,7 @@ class Trainer:
             self._checkpoint("best", metrics)
         self._checkpoint("last", metrics)
         self._fire(Event.EPOCH_ENDED, metrics=metrics)
-        return self.monitor.should_stop
+        return self.monitor.should_stop or self.health.should_stop
 
     def _train_loss(self) -> float:
         """The epoch's mean batch loss."""
@@ -312,6 +322,8 @@ class Trainer:
         elif self.monitor.should_stop:
             message = (f"early stopping: {self.monitor.metric} did not improve for {s.early_stopping.patience} "
                        f"epoch(s); best {self.monitor.best:.6g} at epoch {self.monitor.best_epoch}")
+        elif self.health.should_stop:
+            message = f"stopped by a finding ({self.health.findings[0].rule}; training.health.stop_on_findings)"
         if outcome is Status.FINISHED and s.early_stopping.enabled and state.best_weights is not None:
             self.module.load_state_dict(state.best_weights)
         metrics = dict(state.last_metrics)
@@ -346,6 +358,7 @@ class Trainer:
             if state and self.monitor.best is not None else None,
             checkpoint=checkpoints / "last" if checkpoints and (checkpoints / "last").exists() else None,
             best_checkpoint=checkpoints / "best" if checkpoints and (checkpoints / "best").exists() else None,
+            findings=[finding.text() for finding in self.health.findings],
         )
 
 

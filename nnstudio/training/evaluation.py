@@ -1,5 +1,9 @@
 """Scoring a model on a split, in eval mode and without gradients, in large batches.
 
+A classifier (or binary task) also gets the per-class report of metrics/classification_report.py (per-class
+precision, recall, F1, ROC and PR curves, top-k, calibration), computed by scikit-learn from the kept
+probabilities; without scikit-learn the report is left out with a note saying how to install it.
+
 A graph that declares its own objective is scored by that objective (training/objective.py): the total, every
 loss term and each head's metrics, under the same names the training curves use (`loss_kl`, `digit_accuracy`).
 Its confusion matrix is that of the first classification head.
@@ -14,6 +18,12 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from nnstudio.metrics.classification_report import (
+    MAX_PROBABILITIES,
+    ClassificationMetrics,
+    MissingScikitLearn,
+    classification_report,
+)
 from nnstudio.metrics.scores import CLASSIFYING, TaskScores, metric_names
 from nnstudio.training.device import AUTOCAST_DTYPES, resolve_device
 from nnstudio.training.factories import decision_threshold, make_loss
@@ -34,8 +44,10 @@ EVAL_BATCH = 1024  # memory, not accuracy, limits this: no gradients are kept
 
 @torch.no_grad()
 def score(module: nn.Module, criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], x: torch.Tensor,
-          y: torch.Tensor, scores: TaskScores, batch_size: int = EVAL_BATCH, precision: str = "fp32") -> TaskScores:
-    """Feed `x` through the model batch by batch and accumulate `scores`; restores train/eval mode."""
+          y: torch.Tensor, scores: TaskScores, batch_size: int = EVAL_BATCH, precision: str = "fp32",
+          keep: list[torch.Tensor] | None = None) -> TaskScores:
+    """Feed `x` through the model batch by batch and accumulate `scores`; restores train/eval mode.
+    `keep` collects every batch's outputs on the CPU (the per-class report needs each sample's)."""
     was_training = module.training
     module.eval()
     try:
@@ -48,6 +60,8 @@ def score(module: nn.Module, criterion: Callable[[torch.Tensor, torch.Tensor], t
                     output = module(xb)
                 output = output.float()
             scores.update(output, yb, criterion(output, yb))
+            if keep is not None:
+                keep.append(output.detach().float().cpu())
     finally:
         module.train(was_training)
     return scores
@@ -74,6 +88,8 @@ class EvaluationReport:
     terms: dict[str, float] = field(default_factory=dict)  # loss node name -> its (unweighted) value
     heads: list[HeadSummary] = field(default_factory=list)
     confusion_head: str | None = None  # the head the confusion matrix belongs to
+    classification: ClassificationMetrics | None = None  # per-class metrics, curves, top-k, calibration
+    notes: list[str] = field(default_factory=list)  # what was left out, and why
 
     def to_json(self) -> dict:
         data = {"split": self.split, "samples": self.count, "task": self.task, "metrics": self.metrics,
@@ -81,6 +97,10 @@ class EvaluationReport:
         if self.objective is not None:
             data.update({"objective": self.objective, "terms": self.terms, "confusion_head": self.confusion_head,
                          "heads": [{"name": h.name, "task": h.task, "metrics": h.metrics} for h in self.heads]})
+        if self.classification is not None:
+            data["classification"] = self.classification.to_json()
+        if self.notes:
+            data["notes"] = self.notes
         return data
 
     def text(self) -> str:
@@ -97,6 +117,9 @@ class EvaluationReport:
             lines.append(" " * (width + 2) + " ".join(f"{n:>{width}}" for n in names))
             for name, row in zip(names, self.confusion):
                 lines.append(f"{name:>{width}}  " + " ".join(f"{c:>{width}}" for c in row))
+        if self.classification is not None:
+            lines.append(self.classification.text())
+        lines += self.notes
         return "\n".join(lines)
 
     def _objective_lines(self) -> list[str]:
@@ -135,9 +158,43 @@ def evaluate_job(job: TrainingJob, split: str = "auto") -> EvaluationReport:
     scores = TaskScores(job.task, job.data.num_classes, decision_threshold(job.settings.loss, job.task),
                         confusion=True)
     chosen = job.data.splits()[split]
-    score(module, criterion, chosen.x.to(device), chosen.y.to(device), scores, precision=job.settings.precision)
-    return EvaluationReport(split, len(chosen), job.task, scores.compute(), scores.confusion_matrix(),
-                            job.data.class_names if job.task == "classification" else None)
+    keep: list[torch.Tensor] | None = [] if job.task in CLASSIFYING else None
+    score(module, criterion, chosen.x.to(device), chosen.y.to(device), scores, precision=job.settings.precision,
+          keep=keep)
+    report = EvaluationReport(split, len(chosen), job.task, scores.compute(), scores.confusion_matrix(),
+                              job.data.class_names if job.task == "classification" else None)
+    if keep:
+        probabilities = class_probabilities(torch.cat(keep), job.task, decision_threshold(job.settings.loss, job.task))
+        add_classification(report, probabilities, chosen.y.numpy(), job.data.class_names)
+    return report
+
+
+def class_probabilities(outputs: torch.Tensor, task: str, threshold: float) -> torch.Tensor:
+    """[..., classes] probabilities: a softmax of a classifier's logits; [1 - p, p] for a binary output, whose
+    logits (threshold 0) go through a sigmoid and whose probabilities are clamped."""
+    if task == "classification":
+        return torch.softmax(outputs, dim=-1)
+    positive = torch.sigmoid(outputs) if threshold == 0.0 else outputs.clamp(0, 1)
+    positive = positive.reshape(-1)
+    return torch.stack([1 - positive, positive], dim=1)
+
+
+def add_classification(report: EvaluationReport, probabilities: torch.Tensor, truth, class_names) -> None:
+    """Attach the per-class report, or a note saying why it is missing (no scikit-learn, too many values)."""
+    if probabilities.numel() > MAX_PROBABILITIES:
+        report.notes.append(f"per-class metrics left out: {probabilities.numel():,} probabilities exceed "
+                            f"{MAX_PROBABILITIES:,}")
+        return
+    labels = truth.reshape(-1)
+    if probabilities.shape[-1] == 2 and report.task == "binary":
+        labels = (labels > 0.5).astype("int64")
+        class_names = class_names if class_names and len(class_names) == 2 else ["negative", "positive"]
+    try:
+        report.classification = classification_report(probabilities.numpy(), labels, class_names)
+    except MissingScikitLearn as exc:
+        report.notes.append(str(exc))
+    except ValueError as exc:  # labels that do not match the outputs (one per sequence, several outputs)
+        report.notes.append(f"per-class metrics left out: {exc}")
 
 
 def _evaluate_objective(job: TrainingJob, split: str) -> EvaluationReport:

@@ -44,6 +44,7 @@ class RunResult:
     best: dict[str, Any] | None = None  # {"metric", "value", "epoch"}
     checkpoint: Path | None = None
     best_checkpoint: Path | None = None
+    findings: list[str] = field(default_factory=list)  # training.health findings, one line each
 
     @property
     def ok(self) -> bool:

@@ -154,10 +154,34 @@ class InstrumentationSettings:
     loss_every: int = setting(int_param("loss_every", 10, "Fetch the training loss every this many steps.", 1))
     grads_every: int = setting(int_param("grads_every", 50, "Gradient norms every this many steps (0: never).",
                                          0))
-    activations_every: int = setting(int_param(
-        "activations_every", 500, "Activation statistics every this many steps (0: never).", 0))
+    activations_every: int | None = setting(int_param(
+        "activations_every", None, "Activation statistics every this many steps (0: never; empty: about 100 "
+        "samples per run).", 0, optional=True))
     weight_histograms: bool = setting(bool_param("weight_histograms", True, "Weight histograms every epoch."))
     histogram_bins: int = setting(int_param("histogram_bins", 30, "Bins per histogram.", 2, 512))
+
+
+@dataclass
+class HealthSettings:
+    """The rules of nnstudio.training.health; docs/health.md says why each default is what it is."""
+
+    divergence_factor: float = setting(float_param(
+        "divergence_factor", 1000.0, "Stop when the loss rises above this many times its early median (0: never).",
+        0.0))
+    divergence_patience: int = setting(int_param(
+        "divergence_patience", 3, "Sampled losses in a row above that limit before stopping.", 1))
+    baseline_samples: int = setting(int_param(
+        "baseline_samples", 5, "Early sampled losses whose median is the baseline.", 1))
+    stall_epochs: int = setting(int_param(
+        "stall_epochs", 10, "Epochs a loss plateau or vanishing gradients must last to be reported.", 2))
+    plateau_tolerance: float = setting(float_param(
+        "plateau_tolerance", 1e-3, "A loss whose spread stays below this share of its mean has not moved.", 0.0))
+    vanishing_gradient_norm: float = setting(float_param(
+        "vanishing_gradient_norm", 1e-7, "Gradient norms below this count as vanished.", 0.0))
+    overfit_epochs: int = setting(int_param(
+        "overfit_epochs", 5, "Epochs the validation loss rises while the training loss falls before reporting.", 1))
+    stop_on_findings: bool = setting(bool_param(
+        "stop_on_findings", False, "End the run when a stall or overfitting finding is reported."))
 
 
 @dataclass
@@ -177,6 +201,7 @@ class TrainingSettings:
     regularization: RegularizationSettings = section(RegularizationSettings)
     early_stopping: EarlyStoppingSettings = section(EarlyStoppingSettings)
     instrumentation: InstrumentationSettings = section(InstrumentationSettings)
+    health: HealthSettings = section(HealthSettings)
     # Which training recipe runs, and its params: {"name": "gan", "params": {...}}. Each recipe declares its own
     # params, so nnstudio.training.recipes parses this section; here it is only kept.
     recipe: Any = field(default=None, metadata={"raw": True})

@@ -17,6 +17,7 @@ from nnstudio.metrics.layers import ActivationProbe, GradientNorms
 from nnstudio.training.device import AUTOCAST_DTYPES
 from nnstudio.training.events import Event, EventInfo
 from nnstudio.training.factories import WeightPenalty, clip_gradients, decision_threshold
+from nnstudio.training.health import activation_interval, diverged_message
 from nnstudio.training.loop_state import Diverged
 
 if TYPE_CHECKING:
@@ -44,7 +45,9 @@ class StepRunner:
         st, inst = t.state, t.settings.instrumentation
         loss_every = inst.loss_every if inst.enabled else 0
         grads_every = inst.grads_every if inst.enabled else 0
-        acts_every = inst.activations_every if inst.enabled else 0
+        acts_every = activation_interval(inst.activations_every, t.settings.epochs * t.steps_per_epoch) \
+            if inst.enabled else 0
+        first = 1 if loss_every and t.health.wants_initial_loss else 0  # the divergence baseline: step 1's loss
         size, perm, x, y = t.batch_size, st.perm, t.x, t.y
         control, events, loss_sum = t.control, t.events, st.loss_sum
         plain = self.plain_step
@@ -55,7 +58,7 @@ class StepRunner:
             xb, yb = x.index_select(0, index), y.index_select(0, index)
             step = st.step = st.step + 1
             st.batch = batch + 1
-            want_loss = loss_every and step % loss_every == 0
+            want_loss = loss_every and (step % loss_every == 0 or step == first)
             want_grads = grads_every and step % grads_every == 0
             want_acts = acts_every and step % acts_every == 0
             value = None
@@ -122,7 +125,13 @@ class StepRunner:
             value, accuracy = self._fetch_loss(output, loss, yb)
             if not math.isfinite(value):
                 raise self.diverged(f"the loss is {value}", (xb, yb))
-            self._log_step(epoch, step, value, accuracy)
+            exploded = t.health.divergence.loss(value)
+            if exploded is not None:
+                raise self.exploded(exploded)
+            if step % t.settings.instrumentation.loss_every == 0:
+                self._log_step(epoch, step, value, accuracy)
+            else:  # step 1's extra fetch is the divergence baseline, neither logged nor reported
+                value = None
         if norms is not None:
             self._log_grads(epoch, step, norms, (xb, yb))
         self._update()
@@ -177,6 +186,7 @@ class StepRunner:
         total, layers = self.grad_norms.fetch(norms)
         if not math.isfinite(total) and self.scaler is None:  # with fp16 the scaler skips such steps itself
             raise self.diverged(f"the gradient norm is {total}", batch)
+        self.trainer.health.stalls.grad_norm(total)
         self.trainer.history.add({"kind": "grads", "epoch": epoch, "step": step, "global_norm": total,
                                   "layers": layers})
 
@@ -186,6 +196,12 @@ class StepRunner:
         if not params:
             return True
         return bool(torch.isfinite(torch.stack(torch._foreach_norm(params))).all())
+
+    def exploded(self, what: str) -> Diverged:
+        """A Diverged error for a loss that grew without bound while staying finite (training.health)."""
+        st = self.trainer.state
+        lr = self.trainer.optimizer.param_groups[0]["lr"]
+        return Diverged(diverged_message(st.epoch_in_progress, st.step, what, lr), None)
 
     def diverged(self, what: str, batch: tuple[torch.Tensor, torch.Tensor] | None = None) -> Diverged:
         """A Diverged error whose message names the first non-finite layer on a replay of the batch."""

@@ -87,7 +87,8 @@ def test_missing_project_file_exit_2(tmp_path, capsys):
 
 
 def test_divergence_exits_1_naming_a_node(tmp_path, capsys):
-    path = write_project(tmp_path, {"optimizer": {"name": "sgd"}, "instrumentation": {"loss_every": 1}})
+    path = write_project(tmp_path, {"optimizer": {"name": "sgd"}, "instrumentation": {"loss_every": 1},
+                                    "health": {"divergence_factor": 0}})  # the non-finite check alone
     assert main(["train", str(path), "--lr", "1e6", "--epochs", "20", "--out", str(tmp_path / "run")]) == 1
     err = capsys.readouterr().err
     assert "training failed: training diverged" in err and "node 'linear" in err

@@ -181,8 +181,8 @@ def test_regression_metrics():
 
 
 def test_non_finite_loss_fails_naming_a_graph_node():
-    job = make_job({"epochs": 5, "optimizer": {"name": "sgd", "lr": 1e6},
-                    "instrumentation": {"enabled": True, "loss_every": 1}})
+    job = make_job({"epochs": 5, "optimizer": {"name": "sgd", "lr": 1e6},  # without health.divergence_factor
+                    "instrumentation": {"enabled": True, "loss_every": 1}, "health": {"divergence_factor": 0}})
     trainer = Trainer(job)
     failures = []
     trainer.on(Event.FAILED, failures.append)

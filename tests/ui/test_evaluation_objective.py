@@ -164,7 +164,7 @@ def test_pages_follow_the_result_shown(vae_run, heads_run, view):
     vae_result = evaluate_run(vae_run[0], vae_run[1], None, vae_run[2])
     heads_result = evaluate_run(heads_run[0], heads_run[1], None, heads_run[2])
     for result, titles in ((vae_result, ["Reconstructions and samples"]),
-                           (heads_result, ["Confusion matrix", "Misclassified"]),
+                           (heads_result, ["Confusion matrix", "Misclassified", "Metrics"]),
                            (vae_result, ["Reconstructions and samples"])):
         view.show_result(result, "Run")
         assert [t.split(" (")[0] for t in tab_titles(view)] == titles

@@ -2,7 +2,8 @@
 
 The run's own project snapshot is compiled and its checkpoint loaded, so later edits to the graph never
 change what a run's evaluation shows. Metrics and the confusion matrix come from the engine's
-`evaluate_job`; this module adds the per-sample view: predictions, misclassified samples, reconstructions.
+`evaluate_job`, with a classifier's per-class report (metrics/classification_report.py); this module adds the
+per-sample view: predictions, misclassified samples, reconstructions, and the source the projector embeds.
 A graph with loss nodes is scored by its objective, and its heads choose the pages (evaluation/objective.py);
 a VAE also gets samples drawn from its prior.
 """
@@ -17,10 +18,12 @@ import numpy as np
 import torch
 
 from nnstudio.layers.registry import Registry
+from nnstudio.metrics.classification_report import ClassificationMetrics
 from nnstudio.ui.evaluation.adversarial import AdversarialExamples, adversarial_examples
 from nnstudio.ui.evaluation.fewshot import FewShotSummary, fewshot_summary
 from nnstudio.ui.evaluation.gan import GanSamples, gan_samples
 from nnstudio.ui.evaluation.objective import PriorSampler, objective_pages, prior_sampler, reconstruction_output
+from nnstudio.ui.evaluation.projector import ProjectorSource
 from nnstudio.ui.evaluation.som import SomMap, som_map
 
 MAX_MISCLASSIFIED = 64
@@ -66,6 +69,8 @@ class EvaluationResult:
     gan: GanSamples | None = None  # a GAN run: its final generator's samples (and no classifier pages)
     som: SomMap | None = None  # a SOM run: its U-matrix and hit map on the split (and no classifier pages)
     fewshot: FewShotSummary | None = None  # a few-shot run: N-way K-shot accuracies (and no classifier pages)
+    classification: ClassificationMetrics | None = None  # per-class table, ROC/PR curves, top-k, calibration
+    projector: ProjectorSource | None = None  # a plain model: any node's output can be embedded in 2-D
 
     @property
     def is_classification(self) -> bool:
@@ -86,6 +91,7 @@ def evaluate_run(project_text: str, registry: Registry, base_dir: Path | None, c
     from nnstudio.compile.weights import WeightsError, load_weights
     from nnstudio.io import ProjectFileError, loads
     from nnstudio.training import TrainingInputError, prepare
+    from nnstudio.training.embedding import embedding_nodes
     from nnstudio.training.evaluation import evaluate_job
     from nnstudio.training.factories import decision_threshold
 
@@ -98,6 +104,7 @@ def evaluate_run(project_text: str, registry: Registry, base_dir: Path | None, c
     chosen = job.data.splits()[report.split]
     result = EvaluationResult(report.split, report.count, job.task, job.data.kind, report.metrics,
                               str(checkpoint), report.confusion, job.data.class_names, job.data.feature_names)
+    result.classification, result.notes = report.classification, list(report.notes)
     if job.recipe == "gan":
         result.gan = gan_samples(job, chosen.x)
         return result
@@ -111,6 +118,8 @@ def evaluate_run(project_text: str, registry: Registry, base_dir: Path | None, c
         _add_objective(result, job, report, chosen)
         return result
     module = job.compiled.module.cpu().eval()
+    result.projector = ProjectorSource(job, chosen.x, chosen.y if job.task in ("classification", "binary") else None,
+                                       embedding_nodes(job), _class_names(job), job.settings.seed)
     outputs = _predict(module, chosen.x)
     x, y = chosen.x.numpy(), chosen.y.numpy()
     if job.task == "classification":
@@ -141,6 +150,7 @@ def _add_objective(result: EvaluationResult, job, report, chosen) -> None:
     x = chosen.x.numpy()
     if pages.probabilities is not None:
         _add_misclassified(result, x, pages.truth, pages.probabilities)
+        _add_head_report(result, report, pages)
         if pages.binary:
             _binary_confusion(result, pages.truth, pages.probabilities)
     elif pages.predicted is not None:
@@ -159,6 +169,23 @@ def _add_objective(result: EvaluationResult, job, report, chosen) -> None:
     if result.sampler is not None:
         result.sample_seed = job.settings.seed
         result.samples = result.sampler.draw(result.sample_seed)
+
+
+def _class_names(job) -> list[str] | None:
+    if job.task == "binary":
+        names = job.data.class_names
+        return list(names) if names and len(names) == 2 else ["negative", "positive"]
+    return job.data.class_names
+
+
+def _add_head_report(result: EvaluationResult, report, pages) -> None:
+    """The per-class report of an objective graph's first classifying head, from the pages' probabilities."""
+    from nnstudio.training.evaluation import add_classification
+
+    names = result.class_names if not pages.binary else ["negative", "positive"]
+    add_classification(report, torch.as_tensor(pages.probabilities), np.asarray(pages.truth), names)
+    result.classification = report.classification
+    result.notes += [n for n in report.notes if n not in result.notes]
 
 
 @torch.no_grad()

@@ -28,10 +28,13 @@ from PySide6.QtWidgets import (
 
 from nnstudio.ui.evaluation.adversarial import AdversarialPage
 from nnstudio.ui.evaluation.compute import EvaluationResult
+from nnstudio.ui.evaluation.explain_page import ExplainPage
 from nnstudio.ui.evaluation.fewshot import FewShotPage
 from nnstudio.ui.evaluation.gan import GanPage
 from nnstudio.ui.evaluation.images import ICON, sample_image, side_by_side, to_pixmap
+from nnstudio.ui.evaluation.metrics_page import MetricsPage
 from nnstudio.ui.evaluation.objective import PriorSampler
+from nnstudio.ui.evaluation.projector import ProjectorPage
 from nnstudio.ui.evaluation.samples import ReconstructionGrids, SamplesPage, as_images
 from nnstudio.ui.evaluation.som import SomPage
 from nnstudio.ui.plots.base import configure_plot
@@ -89,6 +92,9 @@ class EvaluationView(QWidget):
         self.gan = GanPage()
         self.som = SomPage()
         self.fewshot = FewShotPage()
+        self.metrics_page = MetricsPage()  # a classifier's per-class table, ROC/PR curves, reliability, top-k
+        self.projector = ProjectorPage()  # any node's output over the split, by PCA or t-SNE
+        self.explain_page = ExplainPage()  # one sample: the answer and an attribution map (Captum)
         self.samples = SamplesPage()
         self.samples.seed_requested.connect(self._on_seed_requested)
         self.recon_grids = ReconstructionGrids()
@@ -139,6 +145,9 @@ class EvaluationView(QWidget):
             self.tabs.addTab(self.confusion, "Confusion matrix")
         if result.is_classification:
             self._show_mistakes(result)
+        if result.classification is not None:
+            self.metrics_page.show_metrics(result.classification)
+            self.tabs.addTab(self.metrics_page, "Metrics")
         if result.adversarial is not None:
             self.adversarial.show_examples(result.adversarial, result.class_name)
             self.tabs.addTab(self.adversarial, "Adversarial examples")
@@ -155,6 +164,11 @@ class EvaluationView(QWidget):
             self.tabs.addTab(self.reconstructions, "Reconstructions")
         if sampled:
             self.tabs.addTab(self.samples, "Samples from the prior")
+        if result.projector is not None:  # a plain model (an objective graph has none): after its other pages
+            self.projector.set_source(result.projector)
+            self.tabs.addTab(self.projector, "Projector")
+            self.explain_page.set_source(result.projector)
+            self.tabs.addTab(self.explain_page, "Explain")
 
     def _show_vae_page(self, result: EvaluationResult) -> bool:
         """Image reconstructions and prior samples on one page; False when the data are not images."""

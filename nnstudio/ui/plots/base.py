@@ -117,7 +117,8 @@ class LegendRow(pg.LegendItem):
         """As many entries to a row as the width holds, at most LEGEND_COLUMNS."""
         if not self.items or width <= 0:
             return
-        widest = max(sample.boundingRect().width() + label.boundingRect().width() for sample, label in self.items)
+        widest = max(sample.boundingRect().width() + label.item.boundingRect().width()  # the text, not its cell
+                     for sample, label in self.items)
         columns = max(1, min(LEGEND_COLUMNS, int(width // (widest + ENTRY_GAP))))
         if columns != self.columnCount:
             self.setColumnCount(columns)

@@ -1,7 +1,8 @@
 """Decision-boundary grids, computed on the training thread between optimizer steps.
 
 Every few steps (and at most `max_rate` times a second) the model classifies a regular grid over the data's
-range in eval mode under torch.no_grad(); only the small class and confidence arrays travel to the GUI.
+range in eval mode under torch.no_grad(); only the small class and confidence arrays, and their colours
+(90x90 RGBA, made here rather than on the GUI thread), travel to the GUI.
 Eval mode draws no random numbers, so the run's results are unchanged by watching it.
 """
 
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 
 from nnstudio.training.job import TrainingJob
-from nnstudio.ui.plots.boundary import BoundaryGrid
+from nnstudio.ui.plots.boundary import BoundaryGrid, with_image
 
 RESOLUTION = 90  # cells per side: smooth enough to read, ~8k points per forward pass
 MARGIN = 0.1  # share of the data's range added on each side
@@ -74,5 +75,6 @@ class BoundaryProbe:
             probabilities = torch.softmax(output, dim=-1)
             confidence, classes = probabilities.max(dim=-1)
             count = self.num_classes
-        return BoundaryGrid(classes.cpu().numpy().reshape(self.shape),
-                            confidence.cpu().numpy().reshape(self.shape), self.x_range, self.y_range, step, count)
+        return with_image(BoundaryGrid(classes.cpu().numpy().reshape(self.shape),
+                                       confidence.cpu().numpy().reshape(self.shape), self.x_range, self.y_range,
+                                       step, count))

@@ -112,7 +112,9 @@ class TrainingController(QObject):
         menu = self.window.menuBar().addMenu("&Training")
         specs = (("train", "&Train", "F5", self.train, "Train the model as it is now"),
                  ("pause", "&Pause / Resume", "F6", self.toggle_pause, "Pause the run, or resume it"),
-                 ("stop", "&Stop", "Shift+F5", self.stop, "Stop the run and keep a checkpoint"))
+                 ("stop", "&Stop", "Shift+F5", self.stop, "Stop the run and keep a checkpoint"),
+                 ("check", "&Check…", "F7", self.check, "Sanity checks: initial loss, overfit one batch, LR range, "
+                  "gradient check"))
         actions = {}
         for key, text, shortcut, handler, tip in specs:
             action = QAction(text, self.window)
@@ -239,6 +241,17 @@ class TrainingController(QObject):
 
     def stop(self) -> None:
         self._bench().stop()
+
+    def check(self):
+        """Training ▸ Check…: the sanity checks of `nnstudio check` on the document (check_dialog.py)."""
+        from nnstudio.ui.training.check_dialog import CheckDialog
+
+        bench = self._bench()
+        dialog = CheckDialog(bench.document, bench.base_dir(), self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        dialog.start()
+        return dialog
 
     def export_model(self) -> ExportDialog:
         """File ▸ Export Model…: a fresh dialog, or the open one while an export it started still runs."""

@@ -48,9 +48,11 @@ class RunActions:
         runs.evaluate_requested.connect(lambda record: self.evaluate(record))
         runs.load_requested.connect(self.load_weights)
         runs.resume_requested.connect(self.resume)
+        runs.compress_requested.connect(self.compress)
         runs.delete_requested.connect(self.delete)
         self.confirm = self._ask  # replaced in tests: (title, text) -> bool
         self.places = RunPlaces(bench)
+        self.compress_dialog = None  # the Compress… dialog last opened, kept alive while it shows
 
     def clear_view(self) -> None:
         """Another project was opened: nothing of the previous one's runs stays on screen (progress, plots,
@@ -163,6 +165,21 @@ class RunActions:
         if self.loaded is not None and self.start_from_loaded.isChecked():
             return self.loaded[0]
         return None
+
+    def compress(self, record: RunRecord) -> None:
+        """Open the compression dialog on the run's final weights and its own project snapshot."""
+        from nnstudio.ui.compress_dialog import CompressDialog
+
+        checkpoint, bench = final_weights(record), self.bench
+        try:
+            text = self.places.shown_store().project_text(record)
+        except OSError as exc:
+            bench.controls.show_error(f"Cannot compress {record.name}: {exc}")
+            return
+        if checkpoint is not None:
+            self.compress_dialog = CompressDialog(text, bench.document.registry, bench.base_dir(), checkpoint,
+                                                  record.name, record.path / "compressed", bench.window)
+            self.compress_dialog.show()
 
     # --- resume and delete -------------------------------------------------------------------
     def resume(self, record: RunRecord) -> None:

@@ -40,6 +40,7 @@ class RunsPanel(QWidget):
     evaluate_requested = Signal(object)
     load_requested = Signal(object)
     resume_requested = Signal(object)
+    compress_requested = Signal(object)
     delete_requested = Signal(list)  # RunRecords
     source_changed = Signal(str)  # "" for this project, else an earlier session's id
     attach_requested = Signal(str)  # an earlier session's id
@@ -81,6 +82,7 @@ class RunsPanel(QWidget):
             "evaluate": QPushButton("Evaluate"),
             "load": QPushButton("Load weights into editor"),
             "resume": QPushButton("Resume"),
+            "compress": QPushButton("Compress…"),
             "delete": QPushButton("Delete"),
         }
         tips = {
@@ -90,6 +92,7 @@ class RunsPanel(QWidget):
             "load": "Use the run's weights for the model in the editor (matched by layer name).",
             "resume": "Continue a stopped run from its last checkpoint, optimizer state included.",
             "delete": "Delete the run's folder: settings, curves and checkpoints.",
+            "compress": "Prune or quantise the run's weights to int8, with a report of size, speed and score.",
         }
         row = QHBoxLayout()
         for key, button in self.buttons.items():
@@ -101,6 +104,7 @@ class RunsPanel(QWidget):
         self.buttons["evaluate"].clicked.connect(lambda: self._emit_one(self.evaluate_requested))
         self.buttons["load"].clicked.connect(lambda: self._emit_one(self.load_requested))
         self.buttons["resume"].clicked.connect(lambda: self._emit_one(self.resume_requested))
+        self.buttons["compress"].clicked.connect(lambda: self._emit_one(self.compress_requested))
         self.buttons["compare"].clicked.connect(self._emit_compare)
         self.buttons["delete"].clicked.connect(lambda: self.delete_requested.emit(self.selected()))
         layout = QVBoxLayout(self)
@@ -177,5 +181,6 @@ class RunsPanel(QWidget):
         self.buttons["compare"].setEnabled(len(chosen) == 2)
         self.buttons["evaluate"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
         self.buttons["load"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
+        self.buttons["compress"].setEnabled(self.buttons["evaluate"].isEnabled())
         self.buttons["resume"].setEnabled(idle and one.resumable and self.active is None and not self.read_only)
         self.buttons["delete"].setEnabled(bool(chosen) and all(r.number != self.active for r in chosen))

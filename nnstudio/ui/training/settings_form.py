@@ -33,6 +33,7 @@ SECTION_TITLES = {
     "regularization": "Regularisation and clipping",
     "early_stopping": "Early stopping",
     "instrumentation": "Instrumentation",
+    "health": "Health: divergence and stalls",
 }
 NAME_LABELS = {"optimizer": "Optimizer", "loss": "Loss", "schedule": "Schedule"}
 OPEN_AT_START = ("optimizer",)

@@ -148,3 +148,16 @@ def test_a_legend_wider_than_its_plot_wraps_instead_of_widening_the_plot(qtbot):
     qtbot.waitUntil(lambda: plot.legend.columnCount < 3)
     assert plot.item.sceneBoundingRect().width() <= plot.widget.viewport().width() + 1
     assert plot.legend.sceneBoundingRect().right() <= plot.widget.viewport().width() + 1
+
+
+def test_short_legend_entries_share_a_row(qtbot):
+    plot = CurvePlot("Loss terms", "loss term")
+    qtbot.addWidget(plot)
+    plot.resize(380, 260)
+    for key in ("kl", "recon"):
+        plot.curve(key, key, "#2ca02c")
+        plot.set_data(key, np.arange(5.0), np.arange(5.0))
+    plot.show()
+    qtbot.waitExposed(plot)
+    qtbot.wait(50)
+    assert plot.legend.layout.rowCount() == 1  # both entries in one row

@@ -55,7 +55,8 @@ def test_regression_has_predicted_vs_true(tmp_path, view):
     result = evaluate_run(text, registry, None, checkpoint)
     assert result.truth is not None and len(result.truth) == len(result.predicted) == result.count
     view.show_result(result, "Run 1")
-    assert [view.tabs.tabText(i) for i in range(view.tabs.count())] == ["Predicted vs true"]
+    titles = [view.tabs.tabText(i) for i in range(view.tabs.count())]
+    assert titles == ["Predicted vs true", "Projector", "Explain"]
     assert "R²" in view.metrics.text()
 
 
