@@ -21,6 +21,7 @@ from nnstudio.training.data import DatasetError, DataSplits, load_dataset
 from nnstudio.training.data_init import data_init_warnings
 from nnstudio.training.factories import loss_name
 from nnstudio.training.init_weights import MatchReport, apply_init_weights
+from nnstudio.training.node_training import nothing_to_train
 from nnstudio.training.objective import describe_objective
 from nnstudio.training.problems import Endpoints, endpoints, resolve_task, training_problems
 from nnstudio.training.recipes.registry import DEFAULT_RECIPE, parse_recipe
@@ -73,6 +74,11 @@ def with_overrides(training: dict[str, Any], **values: Any) -> dict[str, Any]:
     return result
 
 
+# Recipes whose step is one optimizer over the network's trainable weights: with none, there is nothing to train.
+# (A GAN checks each player's optimizer itself; a SOM updates its map without gradients.)
+GRADIENT_RECIPES = frozenset({"supervised", "adversarial", "fewshot"})
+
+
 def _raise_errors(problems: list[Diagnostic]) -> list[Diagnostic]:
     errors = [p for p in problems if p.is_error]
     if errors:
@@ -115,9 +121,12 @@ def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | N
         raise TrainingInputError([error("init-weights", f"init.weights: {exc}{hint}", param="init.weights")]) from None
     ends, _ = endpoints(project, compiled.analysis)
     graph = project.graph
+    recipe, recipe_params, _ = parse_recipe(settings.recipe)  # its problems were raised with the others
+    empty = nothing_to_train(compiled, graph) if recipe.name in GRADIENT_RECIPES else None
+    if empty:
+        raise TrainingInputError([error("nothing-to-train", empty)])
     warnings += data_init_warnings(compiled, {n.id: n.name for n in graph.nodes.values()})
     loss = describe_objective(compiled.plan) if compiled.plan else loss_name(settings.loss, task)
-    recipe, recipe_params, _ = parse_recipe(settings.recipe)  # its problems were raised with the others
     return TrainingJob(project, settings, compiled, data, task, loss, ends,
                        {n.id: n.name for n in graph.nodes.values()},
                        {n.id: n.type for n in graph.nodes.values()}, warnings, init_report=init_report,

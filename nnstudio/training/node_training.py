@@ -83,3 +83,21 @@ def _param_groups(groups: dict[float, list[nn.Parameter]], base_lr: float) -> li
     """The default group first (its lr is what the logs show), then one group per learning-rate scale."""
     ordered = sorted(groups.items(), key=lambda item: item[0] != 1.0)
     return [{"params": params, "lr": base_lr * scale, "lr_scale": scale} for scale, params in ordered]
+
+
+def nothing_to_train(compiled: CompiledModel, graph: Graph) -> str | None:
+    """Why a gradient step would have nothing to update (every weight frozen, or no weights), else None.
+
+    torch's optimizers refuse an empty parameter list with "optimizer got an empty parameter list" deep in
+    setup; this says it in the graph's terms before anything starts.
+    """
+    frozen = {node_id for node_id, settings in customised(graph).items() if settings.frozen}
+    owned = node_modules(compiled)
+    frozen_ids = {id(p) for node_id in frozen for module in owned.get(node_id, []) for p in module.parameters()}
+    if any(p.requires_grad and id(p) not in frozen_ids for p in compiled.network.parameters()):
+        return None
+    if frozen_ids:
+        weighted = [n for n in frozen if any(True for m in owned.get(n, []) for _ in m.parameters())]
+        names = ", ".join(sorted(graph.nodes[n].name for n in weighted if n in graph.nodes))
+        return f"every node with weights is frozen ({names}): nothing would train; unfreeze at least one"
+    return "the graph has no weights to train: add a layer with parameters (e.g. Linear) before the Output"

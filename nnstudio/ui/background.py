@@ -90,6 +90,9 @@ class GuiThreadCollector(QObject):
 
     _installed: GuiThreadCollector | None = None
     _settled = False
+    # While a run trains, a full collection (it walks everything created since settle(): 60-90 ms once the run's
+    # data libraries are in) waits for the run's end; the young generations are still collected on time.
+    defer_full = False
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -134,5 +137,7 @@ class GuiThreadCollector(QObject):
             if threshold <= 0 or count <= threshold:
                 break
             generation = index
+        if generation == 2 and GuiThreadCollector.defer_full:
+            generation = 1
         if generation >= 0:
             gc.collect(generation)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox, QVBoxLayout, QWidget
 from nnstudio.analysis.diagnostics import Diagnostic
 from nnstudio.io import dumps
 from nnstudio.training.settings import parse_settings
+from nnstudio.ui.background import GuiThreadCollector
 from nnstudio.ui.evaluation.runner import EvaluationRunner
 from nnstudio.ui.evaluation.view import EvaluationView
 from nnstudio.ui.plots.dashboard import LivePlots
@@ -224,6 +225,7 @@ class Workbench(QObject):
         if self._switch_interval is None:
             self._switch_interval = sys.getswitchinterval()
             sys.setswitchinterval(min(self._switch_interval, TRAINING_SWITCH_INTERVAL_S))
+            GuiThreadCollector.defer_full = True  # a full collection stalls the plots for 60-90 ms
         self.controls.set_state("preparing")
         self.controls.progress.setValue(0)
         self.controls.progress.setFormat("loading data and compiling…")
@@ -347,6 +349,7 @@ class Workbench(QObject):
         if self.session is None and self._switch_interval is not None:
             sys.setswitchinterval(self._switch_interval)
             self._switch_interval = None
+            GuiThreadCollector.defer_full = False  # the deferred full collection runs at the collector's next tick
         self.refresh_runs()
 
     # --- errors and marks --------------------------------------------------------------------
