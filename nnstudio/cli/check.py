@@ -50,7 +50,7 @@ def run_check(args: argparse.Namespace) -> int:
     from nnstudio.training.sanity import CheckOptions, SanityContext, SanityInputError, report_text, run_checks
 
     wanted = _wanted(args.only)
-    job = _prepare(args, open_project(args.file))
+    job = _prepare(args, open_project(args.file), allow_nothing_to_train=True)  # reported by the checks
     try:
         ctx = SanityContext(job)
     except SanityInputError as exc:

@@ -118,7 +118,7 @@ def _base_dir(file: str) -> Path | None:
     return None if file.startswith("example:") else Path(file).resolve().parent
 
 
-def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False):
+def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False, allow_nothing_to_train: bool = False):
     from nnstudio.training import TrainingInputError, prepare, with_overrides
 
     project.training = with_overrides(project.training, epochs=getattr(args, "epochs", None),
@@ -130,7 +130,7 @@ def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False):
 
     reading = FileProgress()
     try:
-        job = prepare(project, _base_dir(args.file), progress=reading)
+        job = prepare(project, _base_dir(args.file), progress=reading, allow_nothing_to_train=allow_nothing_to_train)
     except TrainingInputError as exc:
         raise CliError(str(exc)) from None
     finally:

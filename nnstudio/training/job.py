@@ -87,9 +87,10 @@ def _raise_errors(problems: list[Diagnostic]) -> list[Diagnostic]:
 
 
 def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | None = None,
-            progress: Callable[[int, int], None] | None = None) -> TrainingJob:
+            progress: Callable[[int, int], None] | None = None, allow_nothing_to_train: bool = False) -> TrainingJob:
     """Check the project, load its data and compile its graph. Raises TrainingInputError.
-    `progress` is told (bytes read, total) while a large data file loads."""
+    `progress` is told (bytes read, total) while a large data file loads. `allow_nothing_to_train` lets the
+    sanity checks report an all-frozen model as a failed check instead of refusing it."""
     settings, found = parse_settings(project.training)
     if data is None:
         _raise_errors(training_problems(project, base_dir=base_dir))
@@ -122,7 +123,7 @@ def prepare(project: Project, base_dir: Path | None = None, data: DataSplits | N
     ends, _ = endpoints(project, compiled.analysis)
     graph = project.graph
     recipe, recipe_params, _ = parse_recipe(settings.recipe)  # its problems were raised with the others
-    empty = nothing_to_train(compiled, graph) if recipe.name in GRADIENT_RECIPES else None
+    empty = None if allow_nothing_to_train or recipe.name not in GRADIENT_RECIPES else nothing_to_train(compiled, graph)
     if empty:
         raise TrainingInputError([error("nothing-to-train", empty)])
     warnings += data_init_warnings(compiled, {n.id: n.name for n in graph.nodes.values()})

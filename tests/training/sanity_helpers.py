@@ -17,4 +17,4 @@ def context(training: dict | None = None, frozen: bool = False, data=None, **pro
     if frozen:
         for node in built.graph.nodes.values():
             node.training = NodeTraining(frozen=True)
-    return SanityContext(prepare(built, data=data if data is not None else blobs()))
+    return SanityContext(prepare(built, data=data if data is not None else blobs(), allow_nothing_to_train=True))

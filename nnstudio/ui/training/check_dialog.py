@@ -33,7 +33,7 @@ def run_sanity(text: str, registry, base_dir: Path | None, options=None):
     from nnstudio.training.sanity import SanityContext, SanityInputError, run_checks
 
     try:
-        ctx = SanityContext(prepare(loads(text, registry), base_dir))
+        ctx = SanityContext(prepare(loads(text, registry), base_dir, allow_nothing_to_train=True))
     except (TrainingInputError, SanityInputError, ProjectFileError) as exc:
         raise SanityFailure(f"Cannot check: {exc}") from None
     return run_checks(ctx, options)
