@@ -22,7 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 POLL_MS = 30  # how often a pending future is checked; well under what a person notices
-COLLECT_MS = 250  # how often the GUI thread checks whether the garbage collector is due
+COLLECT_MS = 40  # how often the GUI thread checks whether the garbage collector is due
 
 
 def start_thread(work: Callable[[], Any], name: str) -> Future:
