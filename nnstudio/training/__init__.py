@@ -12,8 +12,7 @@ Names are imported lazily so that `nnstudio.training.threads` can be used before
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnstudio.util.lazy import lazy_exports
 
 _EXPORTS = {
     "Trainer": "nnstudio.training.engine",
@@ -37,8 +36,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nnstudio.training' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports("nnstudio.training", _EXPORTS)

@@ -10,8 +10,7 @@ Opening weights, checkpoints and bundles never runs code. Names are imported laz
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnstudio.util.lazy import lazy_exports
 
 _LAZY = {
     "import_model": "nnstudio.io.importing.api",
@@ -33,8 +32,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nnstudio.io.importing' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports("nnstudio.io.importing", _LAZY)

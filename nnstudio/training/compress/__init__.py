@@ -10,26 +10,21 @@ reading METHODS for a parser or a menu does not import torch.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnstudio.util.lazy import lazy_exports
 
 _EXPORTS = {
-    "METHODS": "methods",
-    "SWEEP_AMOUNTS": "methods",
-    "CompressError": "methods",
-    "CompressOptions": "methods",
-    "Method": "methods",
-    "CompressionReport": "report",
-    "ReportRow": "report",
-    "compress": "run",
-    "load_trained": "run",
+    "METHODS": ".methods",
+    "SWEEP_AMOUNTS": ".methods",
+    "CompressError": ".methods",
+    "CompressOptions": ".methods",
+    "Method": ".methods",
+    "CompressionReport": ".report",
+    "ReportRow": ".report",
+    "compress": ".run",
+    "load_trained": ".run",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nnstudio.training.compress' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"nnstudio.training.compress.{module}"), name)
+__getattr__ = lazy_exports("nnstudio.training.compress", _EXPORTS)

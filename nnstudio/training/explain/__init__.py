@@ -6,8 +6,7 @@ Names are imported lazily, so that the CLI can read the methods table (`methods`
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nnstudio.util.lazy import lazy_exports
 
 _EXPORTS = {
     "CAPTUM_HINT": "nnstudio.training.explain.methods",
@@ -24,8 +23,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'nnstudio.training.explain' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports("nnstudio.training.explain", _EXPORTS)
