@@ -212,6 +212,18 @@ class DistributedTrainer(Trainer):
     runner_class = DistributedStepRunner
     objective_runner_class = DistributedObjectiveStepRunner
 
+    def run(self) -> RunResult:
+        """Train; after a run that ended well on every rank, wait for all of them before leaving.
+
+        Without the barrier a rank that tore gloo down while rank 0 still wrote its checkpoint was sometimes
+        aborted at exit ("terminate called without an active exception"). A failed or stopped run skips it:
+        a rank that stopped answering would make it wait the whole timeout.
+        """
+        result = super().run()
+        if result.status == Status.FINISHED:
+            dist.barrier()
+        return result
+
     def __init__(self, job: TrainingJob, session: Session, out_dir: str | Path | None = None,
                  writer: Writer | None = None, history: MetricHistory | None = None) -> None:
         self.session = session

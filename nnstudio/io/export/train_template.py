@@ -356,6 +356,8 @@ if __name__ == "__main__":
         if not TORCHRUN or dist.get_rank() == 0:
             torch.save(trained.state_dict(), HERE / "trained.pt")
             print(f"saved {HERE / 'trained.pt'}")
+        if TORCHRUN:
+            dist.barrier()  # leave together: tearing gloo down while rank 0 still saves can abort a rank
     finally:
         if TORCHRUN and dist.is_initialized():
             dist.destroy_process_group()
