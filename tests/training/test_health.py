@@ -125,8 +125,8 @@ def test_findings_read_with_their_rules_advice_and_stop_only_when_asked():
 
 
 def test_activation_sampling_scales_with_the_run_and_keeps_an_explicit_setting():
-    assert activation_interval(None, 255) == 2  # digits: about 100 samples instead of none
-    assert activation_interval(None, 50) == 1
+    assert activation_interval(None, 255) == 25  # digits: 10 samples instead of none
+    assert activation_interval(None, 50) == 25
     assert activation_interval(None, 100_000) == 1000
     assert activation_interval(500, 255) == 500 and activation_interval(0, 255) == 0
 
