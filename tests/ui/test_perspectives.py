@@ -104,12 +104,12 @@ def test_the_palette_gets_its_width_back_when_the_window_grows(qtbot, window):
     palette = window.docks["palette"]
     wanted = window.palette.sizeHint().width()
     window.resize(1400, 900)
-    qtbot.waitUntil(lambda: palette.width() >= wanted - 2)
+    qtbot.waitUntil(lambda: palette.width() >= wanted - 2, timeout=10000)
     window.resize(700, 600)
     qtbot.wait(50)
     window.resize(1400, 900)
-    qtbot.waitUntil(lambda: window.width() == 1400)
-    qtbot.waitUntil(lambda: palette.width() >= wanted - 2, timeout=2000)
+    qtbot.waitUntil(lambda: window.width() == 1400, timeout=10000)
+    qtbot.waitUntil(lambda: palette.width() >= wanted - 2, timeout=10000)  # a loaded CI machine took over 2 s
     metrics = window.palette.tree.fontMetrics()
     widest = max(metrics.horizontalAdvance(item.text(0)) for item in window.palette.layer_items())
     assert window.palette.tree.viewport().width() >= widest + window.palette.tree.iconSize().width()
