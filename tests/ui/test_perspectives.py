@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QToolBar
 
@@ -126,3 +126,39 @@ def test_a_settings_file_without_perspective_layouts_opens_in_design(qtbot, regi
     bench = built(other)
     assert bench.dock_body.parentWidget() is other.perspectives.workspace
     assert bench.tabs.currentWidget() is bench.evaluation
+
+
+def separator_point(window) -> QPoint:
+    """A point on the separator between the palette dock and the canvas."""
+    palette = window.docks["palette"].geometry()
+    for x in range(palette.right() - 2, palette.right() + 12):
+        point = QPoint(x, palette.center().y())
+        if window.isSeparator(point):
+            return point
+    raise AssertionError("no separator beside the palette")
+
+
+def test_a_separator_drag_is_the_users_choice_of_palette_width(qtbot, window):
+    palette = window.docks["palette"]
+    window.resize(1400, 900)
+    wanted = window.palette.sizeHint().width()
+    qtbot.waitUntil(lambda: palette.width() >= wanted - 2, timeout=10000)
+    start = separator_point(window)
+    qtbot.mousePress(window, Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 7):  # the main window follows a separator drag move by move
+        qtbot.mouseMove(window, start + QPoint(10 * step, 0))
+        qtbot.wait(20)
+    qtbot.mouseRelease(window, Qt.MouseButton.LeftButton, pos=start + QPoint(60, 0))
+    qtbot.waitUntil(lambda: palette.width() >= wanted + 40, timeout=5000)
+    chosen = palette.width()
+    window.resize(900, 700)
+    qtbot.wait(50)
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: abs(palette.width() - chosen) <= 2, timeout=10000)
+
+
+def test_a_button_held_elsewhere_does_not_fix_the_palette_narrow(qtbot, window):
+    """A press whose release never came (it went to another widget) once made the layout's own resizes look
+    like the user's choice of width, and the palette stayed narrow after the window grew again."""
+    qtbot.mousePress(window.palette.tree.viewport(), Qt.MouseButton.LeftButton)
+    test_the_palette_gets_its_width_back_when_the_window_grows(qtbot, window)
