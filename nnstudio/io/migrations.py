@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 FORMAT_NAME = "nnstudio.project"
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 
 Document = dict[str, Any]
 
@@ -26,7 +26,15 @@ def _v1_to_v2(document: Document) -> Document:
     return document
 
 
-MIGRATIONS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2}
+def _v2_to_v3(document: Document) -> Document:
+    """Version 3 adds optional keys only: a top-level `search` section (the search space and study of
+    `nnstudio search`), and new keys in the dataset and training sections (augmentation, text columns,
+    TensorBoard logs). A version-2 file means the same under version 3, so it passes through unchanged; the bump
+    stops an older nnstudio from silently dropping the new keys."""
+    return document
+
+
+MIGRATIONS: dict[int, Callable[[Document], Document]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(document: Document, version: int, target: int | None = None) -> Document:

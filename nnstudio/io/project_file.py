@@ -1,8 +1,8 @@
 """Versioned JSON project files (.nnstudio). Loading never runs code: no pickle, no eval.
 
 Layout (documented for users in docs/file-format.md):
-    {"format": "nnstudio.project", "version": 2, "metadata": {...}, "init": {...},
-     "graph": {"nodes": [...], "edges": [...]}, "dataset": {...}, "training": {...}}
+    {"format": "nnstudio.project", "version": 3, "metadata": {...}, "init": {...},
+     "graph": {"nodes": [...], "edges": [...]}, "dataset": {...}, "training": {...}, "search": {...}}
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ def _read_project(root: At, registry: Registry) -> Project:
             edges[edge.id] = edge
     project.dataset = problems.attempt(lambda: _json_object(root.field("dataset", {}, dict)), {})
     project.training = problems.attempt(lambda: _json_object(root.field("training", {}, dict)), {})
+    project.search = problems.attempt(lambda: _json_object(root.field("search", {}, dict)), {})
     problems.raise_any()
     try:
         project.graph.extend(nodes, list(edges.values()))
@@ -306,6 +307,8 @@ def to_document(project: Project, registry: Registry | None = None) -> dict[str,
         document["dataset"] = project.dataset
     if project.training:
         document["training"] = project.training
+    if project.search:
+        document["search"] = project.search
     return document
 
 

@@ -36,14 +36,18 @@ class Metadata:
     extra: dict[str, Any] = field(default_factory=dict)  # unknown keys survive a round trip
 
 
+SECTIONS = ("metadata", "init", "dataset", "training", "search")
+
+
 class Project:
     """The whole document. Sections other than the graph are plain dicts validated by their owners.
 
-    `dataset` and `training` are owned by the training package, which validates them; the model
-    keeps them as JSON-compatible data so that this package never needs torch.
+    `dataset` and `training` are owned by the training package, and `search` (the search space and study,
+    file version 3) by the search package; each validates its own. The model keeps them as JSON-compatible data
+    so that this package never needs torch.
     """
 
-    settings_changed = Signal(str)  # the section name: "metadata", "init", "dataset", "training"
+    settings_changed = Signal(str)  # the section name: one of SECTIONS
 
     def __init__(self) -> None:
         self.graph = Graph()
@@ -51,10 +55,11 @@ class Project:
         self.init = InitSettings()
         self.dataset: dict[str, Any] = {}
         self.training: dict[str, Any] = {}
+        self.search: dict[str, Any] = {}
 
     def set_section(self, section: str, value: Any) -> Any:
         """Replace one settings section wholesale; returns the old value for undo."""
-        if section not in ("metadata", "init", "dataset", "training"):
+        if section not in SECTIONS:
             raise ValueError(f"unknown project section {section!r}")
         old = getattr(self, section)
         setattr(self, section, value)

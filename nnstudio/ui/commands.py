@@ -19,6 +19,7 @@ from PySide6.QtGui import QUndoCommand
 
 from nnstudio.model import Edge, Endpoint, Graph, GraphError, Node, is_valid_name, new_id
 from nnstudio.model.graph import NodeTraining
+from nnstudio.model.project import SECTIONS
 
 if TYPE_CHECKING:
     from nnstudio.ui.document import Document
@@ -254,7 +255,7 @@ class SetSectionCommand(DocumentCommand):
     """Replace a project settings section (metadata, init, dataset, training) wholesale."""
 
     def __init__(self, doc: Document, section: str, value: Any) -> None:
-        if section not in ("metadata", "init", "dataset", "training"):
+        if section not in SECTIONS:
             raise ValueError(f"unknown project section {section!r}")
         super().__init__(doc, f"Change {section} settings")
         self.section = section

@@ -127,28 +127,28 @@ def test_non_finite_numbers_refused():
 
 
 def test_migrations_run_in_order(monkeypatch):
-    """Every step from the file's version up runs once, in order: v1 → v2 (the real one) → v3 (a test one)."""
+    """Every step from the file's version up runs once, in order: v1 → v2 → v3 (the real ones) → v4 (a test one)."""
     calls = []
 
-    def v2_to_v3(document):
-        calls.append(2)
+    def v3_to_v4(document):
+        calls.append(3)
         document["metadata"]["name"] += " (migrated)"
         return document
 
-    monkeypatch.setattr(migrations, "CURRENT_VERSION", 3)
-    monkeypatch.setitem(migrations.MIGRATIONS, 2, v2_to_v3)
-    monkeypatch.setattr("nnstudio.io.project_file.CURRENT_VERSION", 3)
+    monkeypatch.setattr(migrations, "CURRENT_VERSION", 4)
+    monkeypatch.setitem(migrations.MIGRATIONS, 3, v3_to_v4)
+    monkeypatch.setattr("nnstudio.io.project_file.CURRENT_VERSION", 4)
     project = load(DATA / "golden_v1.nnstudio")
-    assert calls == [2] and project.metadata.name == "Golden v1 (migrated)"
+    assert calls == [3] and project.metadata.name == "Golden v1 (migrated)"
 
 
-def test_a_v1_file_is_saved_as_v2_with_the_same_meaning(tmp_path):
+def test_a_v1_file_is_saved_as_the_current_version_with_the_same_meaning(tmp_path):
     project = load(DATA / "golden_v1.nnstudio")
     assert all(node.training.is_default for node in project.graph.nodes.values())
     assert project.init.weights is None
     save(project, tmp_path / "p.nnstudio")
     document = json.loads((tmp_path / "p.nnstudio").read_text())
-    assert document["version"] == 2 and "weights" not in document["init"]
+    assert document["version"] == 3 and "weights" not in document["init"] and "search" not in document
     assert not any("training" in node for node in document["graph"]["nodes"])
 
 
@@ -203,3 +203,12 @@ def test_a_save_removes_temporary_files_of_killed_saves_only(tmp_path):
         path.write_text("partial")
     save(residual().project, tmp_path / "p.nnstudio")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["p.nnstudio", live.name, *(p.name for p in mine)])
+
+
+def test_the_search_section_round_trips_and_a_v2_file_has_none():
+    project = load(DATA / "golden_v2.nnstudio")
+    assert project.search == {}
+    project.search = {"space": [{"param": "training.optimizer.lr", "kind": "float", "low": 1e-4, "high": 1e-1}]}
+    again = loads(dumps(project))
+    assert again.search == project.search
+    assert json.loads(dumps(again))["version"] == 3
