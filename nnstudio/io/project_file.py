@@ -2,7 +2,8 @@
 
 Layout (documented for users in docs/file-format.md):
     {"format": "nnstudio.project", "version": 3, "metadata": {...}, "init": {...},
-     "graph": {"nodes": [...], "edges": [...]}, "dataset": {...}, "training": {...}, "search": {...}}
+     "graph": {"nodes": [...], "edges": [...]}, "dataset": {...}, "training": {...}, "search": {...},
+     "comments": [...]}
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from nnstudio.io.reader import At, ProjectFileError
 from nnstudio.io.strict_json import parse_json
 from nnstudio.layers.params import ParamValueError
 from nnstudio.layers.registry import Registry, default_registry
+from nnstudio.io.comments_file import comments_entry, read_comments
+from nnstudio.model.annotations import Annotations
 from nnstudio.model.graph import Edge, Endpoint, GraphError, Node, NodeTraining, is_valid_name
 from nnstudio.model.project import INIT_SCHEMES, InitSettings, Metadata, Project
 from nnstudio.util.atomic import atomic_write_text
@@ -116,6 +119,8 @@ def _read_project(root: At, registry: Registry) -> Project:
     project.dataset = problems.attempt(lambda: _json_object(root.field("dataset", {}, dict)), {})
     project.training = problems.attempt(lambda: _json_object(root.field("training", {}, dict)), {})
     project.search = problems.attempt(lambda: _json_object(root.field("search", {}, dict)), {})
+    comments = problems.attempt(lambda: read_comments(root.field("comments", [], list)), [])
+    project.annotations = Annotations(comments)
     problems.raise_any()
     try:
         project.graph.extend(nodes, list(edges.values()))
@@ -309,6 +314,8 @@ def to_document(project: Project, registry: Registry | None = None) -> dict[str,
         document["training"] = project.training
     if project.search:
         document["search"] = project.search
+    if len(project.annotations):
+        document["comments"] = comments_entry(project.annotations)
     return document
 
 

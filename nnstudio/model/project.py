@@ -7,6 +7,7 @@ from typing import Any
 
 from psygnal import Signal
 
+from nnstudio.model.annotations import Annotations
 from nnstudio.model.graph import Graph
 
 INIT_SCHEMES = (
@@ -56,6 +57,7 @@ class Project:
         self.dataset: dict[str, Any] = {}
         self.training: dict[str, Any] = {}
         self.search: dict[str, Any] = {}
+        self.annotations = Annotations()  # comments and frames on the canvas (file version 3)
 
     def set_section(self, section: str, value: Any) -> Any:
         """Replace one settings section wholesale; returns the old value for undo."""

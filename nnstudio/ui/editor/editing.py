@@ -21,6 +21,7 @@ from nnstudio.ui.commands import (
     RemoveEdgesCommand,
     RemoveNodesCommand,
 )
+from nnstudio.ui.comment_commands import RemoveCommentsCommand
 from nnstudio.ui.editor import clipboard, style
 from nnstudio.ui.editor.interactions import snap
 from nnstudio.ui.editor.placement import free_corner, insertion_verdict, make_node, node_size
@@ -34,16 +35,21 @@ def removal_command(view: EditorView, text: str) -> DocumentCommand | None:
     scene, document = view.scene(), view.document
     node_ids = [item.node_id for item in scene.selected_node_items()]
     edge_ids = [item.edge_id for item in scene.selected_edge_items()]
+    comment_ids = [item.comment_id for item in scene.comment_layer.selected()]
     parts: list[DocumentCommand] = []
     if edge_ids:
         parts.append(RemoveEdgesCommand(document, edge_ids))
     if node_ids:
         parts.append(RemoveNodesCommand(document, node_ids))
+    if comment_ids and text == "Delete":  # comments are not copied: a cut keeps them
+        parts.append(RemoveCommentsCommand(document, comment_ids))
     if not parts:
         return None
     if len(parts) == 1:
         return parts[0]
-    return CompositeCommand(document, f"{text} {len(node_ids)} nodes and {len(edge_ids)} links", parts)
+    counts = [f"{len(ids)} {noun}" for ids, noun in ((node_ids, "nodes"), (edge_ids, "links"),
+                                                     (comment_ids, "comments")) if ids]
+    return CompositeCommand(document, f"{text} {' and '.join(counts)}", parts)
 
 
 def delete_selection(view: EditorView) -> None:

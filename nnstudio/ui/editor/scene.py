@@ -19,6 +19,8 @@ from nnstudio.layers.spec import LayerSpec, TensorType
 from nnstudio.model import Edge, Graph, Node
 from nnstudio.ui.document import Document
 from nnstudio.ui.editor import style
+from nnstudio.ui.editor.comment_layer import CommentLayer
+from nnstudio.ui.editor.comments import CommentItem, comment_interaction
 from nnstudio.ui.editor.edges import EdgeItem, EdgeOverview
 from nnstudio.ui.editor.interactions import Interaction, LinkInteraction, MoveInteraction, locked_message
 from nnstudio.ui.editor.items import NodeItem, PortItem
@@ -48,6 +50,7 @@ class EditorScene(QGraphicsScene):
             self._on_node_added(node)
         for edge in document.graph.edges.values():
             self._on_edge_added(edge)
+        self.comment_layer = CommentLayer(self)  # notes and frames (model: project.annotations)
         self.players = PlayerMarks(self)  # a GAN's generator and discriminator, marked on their nodes
         self.apply_analysis(document.analysis)
         self.grow_scene_rect()
@@ -65,6 +68,7 @@ class EditorScene(QGraphicsScene):
     def _connect(self) -> None:
         for signal, slot in self._slots():
             signal.connect(slot)
+        self.comment_layer.connect()
         self.document.analysis_changed.connect(self.apply_analysis)
 
     def detach(self) -> None:
@@ -72,6 +76,7 @@ class EditorScene(QGraphicsScene):
         self.cancel_interaction()
         for signal, slot in self._slots():
             signal.disconnect(slot)
+        self.comment_layer.detach()
         self.document.analysis_changed.disconnect(self.apply_analysis)
 
     def set_detail(self, detail: bool) -> None:
@@ -219,6 +224,8 @@ class EditorScene(QGraphicsScene):
         grabber = self.mouseGrabberItem()
         if event.button() == Qt.MouseButton.LeftButton and isinstance(grabber, NodeItem):
             self.interaction = MoveInteraction(self, grabber, event.scenePos())
+        elif event.button() == Qt.MouseButton.LeftButton and isinstance(grabber, CommentItem):
+            self.interaction = comment_interaction(self, grabber, event.scenePos())
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is not None:

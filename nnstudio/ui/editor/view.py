@@ -26,7 +26,7 @@ from PySide6.QtGui import (
     QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QGraphicsTextItem, QGraphicsView, QWidget
 
 from nnstudio.ui.document import Document
 from nnstudio.ui.editor import editing, style
@@ -189,6 +189,15 @@ class EditorView(QGraphicsView):
     def add_node_at_center(self, layer_type: str) -> None:
         editing.place_layer(self, layer_type, self.mapToScene(self.viewport().rect().center()))
 
+    def add_comment(self, kind: str) -> None:
+        """A note at the middle of the view, or a frame: around the selected nodes if any, else at the middle."""
+        if self.refuse_if_locked():
+            return
+        layer = self.scene().comment_layer
+        if kind == "frame" and layer.frame_selection():
+            return
+        layer.add(kind, self.mapToScene(self.viewport().rect().center()))
+
     def add_node_at(self, layer_type: str, scene_pos: QPointF) -> None:
         editing.place_layer(self, layer_type, scene_pos)
 
@@ -263,7 +272,16 @@ class EditorView(QGraphicsView):
             if item.source.node_item.node_id not in selected or item.target.node_item.node_id not in selected:
                 item.setSelected(False)
 
+    def editing_text(self) -> bool:
+        """Whether a comment's text is being written: every key is then the text's (Space, Delete, Escape)."""
+        item = self._scene.focusItem()
+        return (isinstance(item, QGraphicsTextItem)
+                and bool(item.textInteractionFlags() & Qt.TextInteractionFlag.TextEditorInteraction))
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self.editing_text():
+            super().keyPressEvent(event)
+            return
         if self.navigator.key_press(event):
             event.accept()
             return
@@ -278,7 +296,7 @@ class EditorView(QGraphicsView):
         event.accept()
 
     def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        if self.navigator.key_release(event):
+        if not self.editing_text() and self.navigator.key_release(event):
             event.accept()
             return
         super().keyReleaseEvent(event)
