@@ -11,6 +11,9 @@ Qt's C++ or waiting for the GIL. --only runs one part (repaint, lag or throughpu
 2. Repaint: one plot with 3 curves of 100,000 points each, repainted after new data (target < 8 ms).
 3. Throughput: samples/s of the same project trained in the app (worker thread, plots live) and by
    `nnstudio train` in a separate process, alternating (target: app >= 0.9x CLI).
+4. Health overlay: samples/s and lag of the same run with the canvas's health overlay on screen (Design
+   perspective, badges and link colours redrawn from gradient and activation samples every 5 steps) and with
+   the overlay hidden (View ▸ Health Overlay off), alternating (target: on >= 0.95x hidden).
 """
 
 from __future__ import annotations
@@ -252,12 +255,45 @@ def bench_throughput(example: str, epochs: int, repeats: int) -> None:
           f"{app_threads} thread(s) {same_rate:,.0f}, ratio {app_rate / same_rate:.3f} (target >= 0.9)")
 
 
+def bench_overlay(example: str, epochs: int, repeats: int) -> None:
+    """The overlay's cost to training: the same run with the overlay on screen and hidden, alternating."""
+    from nnstudio.ui.editor.health_overlay import ACTION_ID, HealthOverlay
+
+    training = {"epochs": epochs, "instrumentation": {"grads_every": 5, "activations_every": 5}}
+    rates: dict[str, list[float]] = {"on": [], "hidden": []}
+    lags: dict[str, list[float]] = {"on": [], "hidden": []}
+    redraws = 0
+    for _ in range(repeats):
+        for mode in ("on", "hidden"):
+            with tempfile.TemporaryDirectory() as tmp:
+                window, controller, _ = make_app(example, training, Path(tmp))
+                action = window.actions_by_id[ACTION_ID]
+                if action.isChecked() != (mode == "on"):
+                    action.trigger()
+                # a run switches to Train, where the canvas steps aside: back to Design, the canvas on screen
+                controller.bench.run_started.connect(lambda _s, w=window: w.perspectives.set_mode("design"))
+                summary, lag = train_in_app(controller, "curves")
+                overlay = HealthOverlay.of(window.view)
+                if mode == "on":
+                    redraws = overlay.repaints
+                    if not overlay.badges:
+                        raise SystemExit("the overlay showed no badge: nothing was measured")
+                window.close()
+            rates[mode].append(summary["samples_per_s"])
+            lags[mode].extend(lag)
+    on, hidden = statistics.median(rates["on"]), statistics.median(rates["hidden"])
+    print(f"health overlay, {example} x{epochs} epochs, {repeats} alternating rounds: on screen {on:,.0f} "
+          f"samples/s, hidden {hidden:,.0f}, ratio {on / hidden:.3f} (target >= 0.95); lag p99 on "
+          f"{percentile(lags['on'], 99):.2f} ms, hidden {percentile(lags['hidden'], 99):.2f} ms (target < 16); "
+          f"{redraws} badge redraws in the last run")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer repeats")
     parser.add_argument("--attribute", action="store_true",
                         help="sample the GUI thread's stack during late beats and print where they were spent")
-    parser.add_argument("--only", choices=("repaint", "lag", "throughput"), help="run one part only")
+    parser.add_argument("--only", choices=("repaint", "lag", "throughput", "overlay"), help="run one part only")
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from nnstudio.ui.background import GuiThreadCollector
@@ -275,6 +311,8 @@ def main() -> None:
     if args.only in (None, "throughput"):
         bench_throughput("digits_cnn", int(60 * scale), 2 if args.quick else 3)
         bench_throughput("spirals", int(100 * scale), 2 if args.quick else 3)
+    if args.only in (None, "overlay"):
+        bench_overlay("spirals", int(100 * scale), 2 if args.quick else 3)
 
 
 if __name__ == "__main__":

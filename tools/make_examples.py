@@ -120,6 +120,20 @@ def transformer(s: Sketch) -> None:
             ("Linear", "fc", {"out_features": 2}), ("Output", "logits", {}))
 
 
+def text_sentiment(s: Sketch) -> None:
+    """Review text as token ids (the CSV dataset's text_column), embedded, averaged over the words, classified."""
+    s.chain(("Input", "review", {"shape": [TEXT_LENGTH], "dtype": "int64"}),
+            ("Embedding", "embed", {"num_embeddings": TEXT_VOCABULARY, "embedding_dim": 16}),
+            ("Reduce", "mean_over_words", {"op": "mean", "dim": 0}),
+            ("Linear", "fc", {"out_features": 2}), ("Output", "logits", {}))
+
+
+TEXT_LENGTH, TEXT_VOCABULARY = 16, 100  # tokens kept per review; ids, padding and unknown included
+TEXT_DATASET = {"name": "csv", "params": {"path": "example:text_sentiment.csv", "target": "sentiment",
+                                          "text_column": "review", "max_length": TEXT_LENGTH,
+                                          "vocab_size": TEXT_VOCABULARY}}
+
+
 def autoencoder(s: Sketch) -> None:
     bottleneck = s.chain(("Input", "pixels", {"shape": [64]}),
                    ("Linear", "enc1", {"out_features": 32}), ("ReLU", "enc_relu", {}),
@@ -372,6 +386,7 @@ RECIPES: dict[str, Recipe] = {
                             "optimizer": {"name": "adamw", "lr": 0.003, "weight_decay": 0.01}}),
     "lstm_sequence": Recipe(lstm_sequence, {"name": "sequence_sum_sign"}, _adam(0.01, 20, 32)),
     "transformer": Recipe(transformer, {"name": "token_majority"}, _adam(0.003, 6, 32)),
+    "text_sentiment": Recipe(text_sentiment, TEXT_DATASET, _adam(0.02, 5, 64)),
     "autoencoder": Recipe(autoencoder, {"name": "digits", "params": {"flat": True}},
                           _adam(0.005, 60, 32, task="reconstruction")),
     "sine_regression": Recipe(sine_regression, {"name": "sine"},
@@ -394,6 +409,8 @@ RECIPES: dict[str, Recipe] = {
                              {"epochs": 4, "optimizer": {"name": "adam", "lr": 0.001}, "recipe": FEWSHOT}),
     "adversarial_digits": Recipe(digits_cnn, {"name": "digits"}, _adam(0.003, 8, 64, recipe={
         "name": "adversarial", "params": {"epsilon": 0.2, "clamp_low": 0.0, "clamp_high": 1.0}})),
+    "digits_augmented": Recipe(digits_cnn, {"name": "digits", "train_per_class": 5, "augment": [
+        {"type": "mixup", "alpha": 0.4}]}, _adam(0.003, 100, 16)),  # tests/training/augment: beats the plain run
     "gan_ring": Recipe(gan_ring, {"name": "ring", "params": {"std": 0.05}},
                        _adam(0.001, 300, 256, recipe={"name": "gan", "params": {"samples_every": 10}})),
     "gan_digits": Recipe(gan_digits, {"name": "digits"},

@@ -79,7 +79,7 @@ def _shape_verdict(graph: Graph, registry: Registry, source: Endpoint, target: E
         by_port.setdefault(edge.target.port, []).append(known)
     by_port.setdefault(target.port, []).append(arriving)
     for port in spec.inputs:
-        if len(by_port.get(port.name, [])) < (port.min_count if port.multi else 1):
+        if not port.optional and len(by_port.get(port.name, [])) < (port.min_count if port.multi else 1):
             return Verdict(True)  # still incomplete: judge it once the last input arrives
     params, problems = spec.resolve_params(dst.params)
     if problems:

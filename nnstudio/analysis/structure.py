@@ -83,6 +83,8 @@ def _check_arity(graph: Graph, result: Structure) -> None:
         wired = result.incoming.get(node_id, {})
         for port in spec.inputs:
             count = len(wired.get(port.name, ()))
+            if count == 0 and port.optional:
+                continue
             if count == 0:
                 result.diagnostics.append(error(
                     "unconnected-input", f"{name}.{port.name}: required input is not connected",

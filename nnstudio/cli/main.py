@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nnstudio.cli.common import CliError
 from nnstudio.io.project_file import EXTENSION
+from nnstudio.util.errors import InputError
 
 # name -> module; each module defines `register(subparsers)` which sets `func` on its parser.
 SUBCOMMANDS: dict[str, str] = {
@@ -32,6 +33,8 @@ SUBCOMMANDS: dict[str, str] = {
     "predict": "nnstudio.cli.predict",
     "explain": "nnstudio.cli.explain",
     "compress": "nnstudio.cli.compress",
+    "layers": "nnstudio.cli.layers",
+    "search": "nnstudio.cli.search",
 }
 
 
@@ -94,6 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines() or [""]:  # a file with several problems: one line each
             print(f"nnstudio {args.command}: {line}", file=sys.stderr)
         return exc.exit_code
+    except InputError as exc:  # a dataset or setting the core refused late (it names the place): bad input
+        if args.debug:
+            traceback.print_exc()
+        print(f"nnstudio {args.command}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"nnstudio {args.command}: interrupted", file=sys.stderr)
         return 130

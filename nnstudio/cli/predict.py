@@ -46,6 +46,8 @@ def add_sample_arguments(parser: argparse.ArgumentParser) -> None:
         "--input=-1.5,2",
     )
     source.add_argument("--sample", type=int, metavar="I", help="sample I of a split (default: sample 0)")
+    source.add_argument("--text", metavar="TEXT", help="typed text, for a project whose input is a CSV text column; "
+                        "tokenised with the vocabulary saved in the checkpoint")
     parser.add_argument(
         "--split",
         choices=("test", "val", "train"),
@@ -71,15 +73,37 @@ def trained_job(args: argparse.Namespace):
     except WeightsError as exc:
         raise CliError(str(exc)) from None
     job.compiled.network.cpu()
+    _checkpoint_vocabulary(job, Path(args.checkpoint))
     return job
+
+
+def _checkpoint_vocabulary(job, checkpoint: Path) -> None:
+    """Encode text with the vocabulary the weights were trained with (saved beside them) rather than the one the
+    dataset builds today, saying so when the two differ."""
+    from nnstudio.training.data import DatasetError
+    from nnstudio.training.data.text import read_vocabulary
+
+    if getattr(job.data, "vocabulary", None) is None:
+        return
+    try:
+        saved = read_vocabulary(checkpoint if checkpoint.is_dir() else checkpoint.parent)
+    except DatasetError as exc:
+        raise CliError(str(exc)) from None
+    if saved is not None and saved != job.data.vocabulary:
+        print(f"warning: {checkpoint}: the saved vocabulary differs from the one the dataset builds now; typed "
+              "text is encoded with the saved one", file=sys.stderr)
+    if saved is not None:
+        job.data.vocabulary = saved
 
 
 def chosen_sample(args: argparse.Namespace, job):
     """The sample the arguments name, as a batch of one: --input VALUES or FILE, else --sample of a split."""
     from nnstudio.training.evaluation import choose_split
-    from nnstudio.training.inference import InferenceError, parse_values, read_input_file, split_sample
+    from nnstudio.training.inference import InferenceError, encode_text, parse_values, read_input_file, split_sample
 
     try:
+        if getattr(args, "text", None) is not None:
+            return encode_text(args.text, job)
         if args.input is not None:
             text = args.input
             looks_like_file = Path(text).suffix and not _numbers(text)

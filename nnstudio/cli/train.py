@@ -41,6 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                        help="start from these weights, matched by node name and shape (sets init.weights): a "
                             ".safetensors or torch file, a checkpoint or run folder, an export or a bundle .zip")
     train.add_argument("--metrics", metavar="FILE", help="write every logged record as JSON lines")
+    train.add_argument("--tensorboard", metavar="DIR", help="write TensorBoard event files (scalars, histograms, "
+                       "graph) to DIR (sets training.instrumentation.tensorboard; needs the tensorboard extra)")
     train.add_argument("--threads", type=positive_int, help="torch intra-op threads (default: torch's choice)")
     train.add_argument("--json", action="store_true", help="print the final metrics as JSON")
     train.add_argument("--distributed", action="store_true",
@@ -61,6 +63,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="which split to score (auto: test, else validation)")
     evaluate.add_argument("--device", help="override training.device")
     evaluate.add_argument("--json", action="store_true", help="print the result as JSON")
+    evaluate.add_argument("--robustness", metavar="fgsm|pgd",
+                          help="add a curve of robust accuracy against ε under this attack (a classifier of "
+                               "real-valued inputs; attacked inputs are clamped to the data's range)")
+    evaluate.add_argument("--eps", help="with --robustness: comma-separated ε in the data's units (default: "
+                                        "0 to 0.3 of the data's range)")
+    evaluate.add_argument("--pgd-steps", type=positive_int,
+                          help="with --robustness pgd: the number of steps (of α = 2.5·ε / steps)")
     evaluate.set_defaults(func=run_evaluate)
 
 
@@ -137,6 +146,8 @@ def _prepare(args: argparse.Namespace, project: Project, quiet: bool = False, al
         reading.close()
     for warning in [] if quiet else job.warnings:
         print(f"warning: {warning.message}", file=sys.stderr)
+    if job.data.storage and not quiet:  # image folders and CSVs: held in memory or streamed, and why
+        print(job.data.storage, file=sys.stderr)
     if job.init_report is not None and not quiet and "init_weights" in vars(args):
         print(f"init.weights: {job.init_report.summary()}", file=sys.stderr)
     return job
@@ -154,8 +165,30 @@ def run_train(args: argparse.Namespace) -> int:
     project = open_project(args.file)
     job = _prepare(args, project)
     out = _writable_out(_out_dir(args))
+    _tensorboard(args, job)
     trainer = create_trainer(job, out, writer=lambda folder: save(project, folder / "project.nnstudio"))
     return _train(args, trainer, lead=True)
+
+
+def _tensorboard(args: argparse.Namespace, job) -> None:
+    """Apply --tensorboard (a folder relative to where the command runs) and refuse, before training, a
+    TensorBoard log that cannot be written: the extra is missing, or the folder cannot be made."""
+    from nnstudio.training.tensorboard_log import SETTING, log_dir, missing_extra
+
+    inst = job.settings.instrumentation
+    if getattr(args, "tensorboard", None):
+        inst.tensorboard = str(Path(args.tensorboard).resolve())
+    if not inst.tensorboard.strip():
+        return
+    place = "--tensorboard" if getattr(args, "tensorboard", None) else SETTING
+    problem = missing_extra()
+    if problem:
+        raise CliError(f"{place}: {problem}")
+    folder = log_dir(inst.tensorboard, _out_dir(args))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"{place}: cannot make {folder} ({exc.strerror or exc})") from None
 
 
 def _out_dir(args: argparse.Namespace) -> Path:
@@ -189,6 +222,8 @@ def _train(args: argparse.Namespace, trainer, lead: bool, prefix: str = "") -> i
             from nnstudio.metrics import JsonLinesWriter
 
             trainer.history.subscribe(JsonLinesWriter(stream))
+        if lead:  # a change made while it trained, or replayed on resume: one line each (training/interventions.py)
+            trainer.history.subscribe(_print_change)
         result = trainer.run()
     if progress is not None:
         progress.close()
@@ -200,6 +235,11 @@ def _train(args: argparse.Namespace, trainer, lead: bool, prefix: str = "") -> i
     if lead:
         _print_result(result, args.json, sys.stdout)
     return 130 if result.status is Status.STOPPED else 0
+
+
+def _print_change(record: dict) -> None:
+    if record.get("kind") == "intervention":
+        print(f"change: {record.get('text')}", file=sys.stderr, flush=True)
 
 
 def _resume(args: argparse.Namespace, trainer, lead: bool) -> None:
@@ -214,7 +254,7 @@ def _resume(args: argparse.Namespace, trainer, lead: bool) -> None:
         trainer.restore(checkpoint)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None
-    lines = [f"warning: {note}" for note in checkpoint.notes]
+    lines = [f"warning: {note}" for note in checkpoint.notes] + trainer.interventions.resume_lines()
     lr = getattr(args, "lr", None)
     if lr is not None:
         problem = lr_override_problem(trainer)
@@ -256,6 +296,8 @@ def _run_distributed(args: argparse.Namespace) -> int:
         if problem:
             raise CliError(problem)
         out = _writable_out(_out_dir(args)) if lead else _out_dir(args)  # rank 0 alone writes
+        if lead:
+            _tensorboard(args, job)
         try:
             with session(env, job.settings.device, timeout) as joined:
                 trainer = DistributedTrainer(job, joined, out,
@@ -360,10 +402,16 @@ def run_evaluate(args: argparse.Namespace) -> int:
     from nnstudio.compile.weights import WeightsError, load_weights
     from nnstudio.training.evaluation import evaluate_job
 
+    epsilons = _robustness_request(args)
     project = open_project(args.file)
     job = _prepare(args, project)
     if not Path(args.checkpoint).exists():
         raise CliError(f"{args.checkpoint}: no such checkpoint")
+    if args.robustness:
+        from nnstudio.training.robustness import robustness_problem
+
+        if problem := robustness_problem(job):
+            raise CliError(problem)
     try:
         load_weights(job.compiled.network, args.checkpoint, strict=True)  # with an objective: its loss-only parts too
     except WeightsError as exc:
@@ -372,10 +420,43 @@ def run_evaluate(args: argparse.Namespace) -> int:
         report = evaluate_job(job, args.split)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    curve = _robustness_curve(args, job, epsilons) if args.robustness else None
     if args.json:
         from nnstudio.metrics import clean_json
 
-        print(json.dumps(clean_json(report.to_json()), indent=2))
+        data = report.to_json() | ({"robustness": curve.to_json()} if curve is not None else {})
+        print(json.dumps(clean_json(data), indent=2))
     else:
-        print(report.text())
+        print(report.text() + (f"\n{curve.text()}" if curve is not None else ""))
     return 0
+
+
+def _robustness_request(args: argparse.Namespace) -> list[float] | None:
+    """--robustness, --eps and --pgd-steps checked before anything loads; the ε grid (None: the default)."""
+    from nnstudio.training.attacks import ATTACKS
+    from nnstudio.training.robustness import RobustnessError, parse_epsilons
+
+    if args.robustness is None:
+        for option, value in (("--eps", args.eps), ("--pgd-steps", args.pgd_steps)):
+            if value is not None:
+                raise CliError(f"{option} needs --robustness {'|'.join(ATTACKS)}")
+        return None
+    if args.robustness not in ATTACKS:
+        raise CliError(f"--robustness: unknown attack {args.robustness!r}; choose one of {', '.join(ATTACKS)}")
+    if args.pgd_steps is not None and args.robustness != "pgd":
+        raise CliError("--pgd-steps needs --robustness pgd")
+    try:
+        return parse_epsilons(args.eps) if args.eps is not None else None
+    except RobustnessError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _robustness_curve(args: argparse.Namespace, job, epsilons: list[float] | None):
+    from nnstudio.training.device import resolve_device
+    from nnstudio.training.robustness import PGD_STEPS, RobustnessError, robustness_curve
+
+    try:
+        return robustness_curve(job, args.robustness, epsilons, args.split, steps=args.pgd_steps or PGD_STEPS,
+                                device=resolve_device(job.settings.device))
+    except RobustnessError as exc:
+        raise CliError(str(exc)) from None

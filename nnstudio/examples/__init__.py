@@ -41,6 +41,11 @@ EXAMPLES: dict[str, Example] = {
         Example("transformer", "Transformer classifier",
                 "Token embeddings plus sinusoidal positions feed one Transformer encoder layer; the mean over "
                 "the 16 steps goes to a 2-class head."),
+        Example("text_sentiment", "Text sentiment",
+                "Short product reviews from a CSV file (text_sentiment.csv, shipped beside the examples): the "
+                "review column is split into words, numbered by a vocabulary of the 100 ids most frequent in "
+                "the training rows (0 pads, 1 stands for unknown words), embedded, averaged over the 16 "
+                "positions and classified as positive or negative."),
         Example("autoencoder", "Digits autoencoder",
                 "Squeezes 64-pixel digits through an 8-number code and rebuilds them; a final Sigmoid keeps "
                 "the output in [0, 1], so pixels must be scaled to that range."),
@@ -121,6 +126,14 @@ EXAMPLES: dict[str, Example] = {
                 "accuracy, each epoch reports the validation accuracy under FGSM and under 7-step PGD at the "
                 "same ε: the plainly trained CNN keeps about a tenth of its answers under these attacks, this "
                 "one about two fifths. The Evaluation tab shows adversarial examples beside their originals."),
+        Example("digits_augmented", "Augmented digits (5 per class)",
+                "The digits CNN trained on only 5 digits per class (dataset train_per_class), with mixup "
+                "(dataset augment): each training batch is blended with a shuffled copy of itself, lambda ~ "
+                "Beta(0.4, 0.4), and so are its labels, which become soft targets for the cross-entropy. On "
+                "this small set it validates several points better than the same run without augmentation "
+                "(about 0.84 against 0.78 at seed 0). Shifts and turns help less here: the 8×8 digits fill "
+                "their frame, so moving them cuts strokes off. Validation and test images are never "
+                "augmented; the dataset form's Show augmented samples draws a batch as training sees it."),
         Example("gan_ring", "GAN: ring of 8 Gaussians",
                 "A generative adversarial network (training.recipe: gan) on the GAN literature's toy: 8 Gaussian "
                 "modes on a circle. The generator (top row) turns 8-D noise into a point through two ReLU layers; "

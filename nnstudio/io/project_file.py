@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from nnstudio.analysis.diagnostics import node_place
+from nnstudio.io.comments_file import comments_entry, read_comments
 from nnstudio.io.migrations import CURRENT_VERSION, FORMAT_NAME, migrate
 from nnstudio.io.reader import At, ProjectFileError
 from nnstudio.io.strict_json import parse_json
 from nnstudio.layers.params import ParamValueError
 from nnstudio.layers.registry import Registry, default_registry
-from nnstudio.io.comments_file import comments_entry, read_comments
 from nnstudio.model.annotations import Annotations
 from nnstudio.model.graph import Edge, Endpoint, GraphError, Node, NodeTraining, is_valid_name
 from nnstudio.model.project import INIT_SCHEMES, InitSettings, Metadata, Project

@@ -53,6 +53,7 @@ class PortSpec:
     doc: str = ""
     multi: bool = False  # accepts several incoming edges (Concat, Add)
     min_count: int = 1
+    optional: bool = False  # may stay unconnected; the layer's rules then see no such port (Inputs.has)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ Record kinds and their fields (all carry "kind", "epoch" and the global "step"):
     grads        global_norm, layers {node id: norm}
     activations  layers {node id: {mean, std, zero_fraction, nonfinite_fraction, hist {lo, hi, counts}}}
     weights      layers {node id: {... same summary ...}}
+    intervention a change made while the run trained (training/interventions.py): change (lr, freeze,
+                 unfreeze), node_id, node, old, new, replayed, text
     end          status, message
 """
 

@@ -7,6 +7,7 @@ cost of sampling is paid only on the steps that sample.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -72,6 +73,25 @@ def _first_tensor(value: object) -> torch.Tensor | None:
     return None
 
 
+@dataclass(frozen=True)
+class ActivationSummary(TensorSummary):
+    """A node output's summary plus the share of its units (the values of one sample, batch dimension aside) that
+    are zero for every sample of the batch: dead ReLU units, for the canvas's health badges."""
+
+    dead_fraction: float = 0.0
+
+    def to_json(self) -> dict:
+        return {**super().to_json(), "dead_fraction": self.dead_fraction}
+
+
+def dead_unit_fraction(tensor: torch.Tensor) -> torch.Tensor:
+    """The share of units that are zero in every sample, as a device scalar (two ops; no host sync)."""
+    flat = tensor.detach().reshape(tensor.shape[0], -1) if tensor.dim() > 1 else tensor.detach().reshape(-1, 1)
+    if flat.numel() == 0:
+        return torch.zeros((), device=flat.device)
+    return 1.0 - (flat != 0).any(0).float().mean()
+
+
 class ActivationProbe:
     """Forward hooks that summarise each node's output. Attached for one forward pass, then removed."""
 
@@ -96,18 +116,22 @@ class ActivationProbe:
         def record(module: nn.Module, args: object, output: object) -> None:
             tensor = _first_tensor(output)
             if tensor is not None and tensor.is_floating_point():
-                self._rows[key] = summary_row(tensor, self.bins)
+                row = summary_row(tensor, self.bins)
+                self._rows[key] = torch.cat([row, dead_unit_fraction(tensor).reshape(1).to(row.dtype)])
 
         return record
 
-    def collect(self) -> dict[str, TensorSummary]:
+    def collect(self) -> dict[str, ActivationSummary]:
         """The summaries recorded since attach(), fetched in one transfer."""
         if not self._rows:
             return {}
         keys = list(self._rows)
-        rows = torch.stack([self._rows[key] for key in keys])
+        rows = torch.stack([self._rows[key] for key in keys]).cpu()
         self._rows = {}
-        return dict(zip(keys, rows_to_summaries(rows)))
+        dead = rows[:, -1].tolist()
+        summaries = rows_to_summaries(rows[:, :-1])
+        return {key: ActivationSummary(**vars(summary), dead_fraction=fraction)
+                for key, summary, fraction in zip(keys, summaries, dead)}
 
 
 def weight_summaries(groups: Mapping[str, list[nn.Parameter]], bins: int,

@@ -18,6 +18,8 @@ from nnstudio.metrics.history import MetricHistory
 from nnstudio.metrics.layers import ActivationProbe, GradientNorms, node_modules, node_parameters, weight_summaries
 from nnstudio.metrics.scores import TaskScores
 from nnstudio.training.checkpoint import Checkpoint, CheckpointError, Writer, load_checkpoint_weights
+from nnstudio.training.data.streaming_source import batch_source, on_device
+from nnstudio.training.data.text import with_vocabulary
 from nnstudio.training.data_init import init_from_data
 from nnstudio.training.device import grad_scaler, resolve_device
 from nnstudio.training.early import Monitor, monitored_metric
@@ -25,6 +27,7 @@ from nnstudio.training.evaluation import score
 from nnstudio.training.events import Control, Event, EventBus, EventInfo, Handler, Status
 from nnstudio.training.factories import WeightPenalty, decision_threshold, make_loss, make_optimizer
 from nnstudio.training.health import Health
+from nnstudio.training.interventions import Interventions
 from nnstudio.training.job import TrainingJob
 from nnstudio.training.loop_state import Diverged, LoopState, RunResult, save_run_checkpoint
 from nnstudio.training.node_training import apply_node_training
@@ -32,6 +35,7 @@ from nnstudio.training.nonfinite import Locator
 from nnstudio.training.objective import ObjectiveScores, ObjectiveStepRunner, epoch_term_metrics, score_objective
 from nnstudio.training.schedules import make_schedule
 from nnstudio.training.step import StepRunner
+from nnstudio.training.tensorboard_log import open_tensorboard
 
 
 class Trainer:
@@ -52,7 +56,7 @@ class Trainer:
         self.control = Control()
         self.history = history if history is not None else MetricHistory()
         self.out_dir = Path(out_dir) if out_dir is not None else None
-        self.writer = writer
+        self.writer = with_vocabulary(writer, getattr(job.data, "vocabulary", None))  # text inputs: vocabulary.json
         self.status = Status.IDLE
         self.device = resolve_device(self.settings.device)
         self.module = job.compiled.network  # every trained submodule: what checkpoints hold
@@ -63,6 +67,7 @@ class Trainer:
         self._ready = False
         self._restored: Checkpoint | None = None
         self.health = Health(self.settings.health)  # divergence and the stall findings (training/health.py)
+        self.interventions = Interventions(self)  # live LR and freeze changes, single steps (interventions.py)
 
     # --- control, callable from any thread -------------------------------------------------
     def on(self, event: Event, handler: Handler, every: int | None = None):
@@ -87,8 +92,8 @@ class Trainer:
         torch.manual_seed(s.seed)
         self.generator = torch.Generator().manual_seed(s.seed)
         self.module.to(self.device).train()
-        train = job.data.train
-        self.x, self.y = train.x.to(self.device), train.y.to(self.device)
+        self.batches = batch_source(job.data.train, self.device, bool(self.objective))  # slices, or streamed
+        self.x, self.y = self.batches.x, self.batches.y  # streamed: the first training samples (init, checks)
         self.val = self._validation_data()
         # Data-dependent initialisation (k-means RBF centres); a no-op for graphs that ask for none.
         self.data_init = init_from_data(job.compiled, self.x, self.y, s.seed, job.init_report)
@@ -116,7 +121,7 @@ class Trainer:
     def _validation_data(self) -> tuple[torch.Tensor, torch.Tensor] | None:
         """What `evaluate` scores after each epoch (on the device); None without a validation split."""
         val = self.job.data.val
-        return (val.x.to(self.device), val.y.to(self.device)) if val is not None else None
+        return on_device(val, self.device) if val is not None else None
 
     def _steps_per_epoch(self) -> int:
         return math.ceil(len(self.job.data.train) / self.settings.batch_size)
@@ -130,7 +135,7 @@ class Trainer:
         test = self.job.data.test
         if test is None:
             return {}
-        return {f"test_{k}": v for k, v in self.evaluate(test.x.to(self.device), test.y.to(self.device)).items()}
+        return {f"test_{k}": v for k, v in self.evaluate(*on_device(test, self.device)).items()}
 
     def restore(self, checkpoint: Checkpoint) -> None:
         """Continue from a checkpoint: weights, optimizer, schedule, RNGs, loop position and history.
@@ -149,6 +154,7 @@ class Trainer:
             self.load_recipe_state(state.get("recipe", {}))
             self.state = LoopState.restored(state, self.device)
             self.generator.set_state(state["shuffle"])
+            self.interventions.restore(checkpoint)  # the changes in effect, and the later ones to replay
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise CheckpointError(f"{checkpoint.path}: its trainer state does not fit these settings "
                                   f"({type(exc).__name__}: {exc})") from None
@@ -175,8 +181,10 @@ class Trainer:
     def run(self) -> RunResult:
         """Train to the end, to a stop request, or to a failure. Never raises for training errors."""
         self.status = Status.RUNNING
+        board = None
         try:
             self.setup()
+            board = open_tensorboard(self)  # training.instrumentation.tensorboard; None when it is empty
             self._start()
             outcome = self._epochs()
             return self._finish(outcome)
@@ -185,9 +193,14 @@ class Trainer:
         except Exception as exc:  # a handler, a layer or the device failed: report, never crash the caller
             return self._fail(f"{type(exc).__name__}: {exc}", None)
         finally:
+            if board is not None:
+                board.close()
             if self._ready:
                 self.runner.probe.detach()
                 self.node_training.remove_hooks()
+                self.interventions.close()
+                if hasattr(self, "batches"):  # a recipe with a setup of its own may hold its data itself
+                    self.batches.close()  # a streamed run's decoding workers
 
     def _fire(self, event: Event, **fields) -> None:
         if self.events.has(event):
@@ -207,7 +220,9 @@ class Trainer:
             "optimizer": s.optimizer.name, "monitor": self.monitor.metric,
             "resumed_from": str(self._restored.path) if self._restored else None,
             "terms": self.objective.term_names if self.objective else [],
+            **({"storage": job.data.storage} if job.data.storage else {}),  # in memory or streamed, and why
         })
+        self.interventions.begin(resumed=self._restored is not None)
         self._fire(Event.STARTED)
 
     def _epochs(self) -> Status:
@@ -228,11 +243,9 @@ class Trainer:
         return None
 
     def _honour_requests(self) -> bool:
-        """Called at step boundaries when a request is pending; True means stop now."""
-        if self.control.pause_requested and not self.control.stop_requested:
-            self.status = Status.PAUSED
-            self.control.wait_while_paused(self._on_pause, self._on_resume)
-        return self.control.stop_requested
+        """Called at step boundaries when a request is pending: live changes, pause, single steps
+        (training/interventions.py); True means stop now."""
+        return self.interventions.at_boundary()
 
     def _on_pause(self) -> None:
         self.state.clock_pause()

@@ -6,7 +6,8 @@ probabilities; without scikit-learn the report is left out with a note saying ho
 
 A graph that declares its own objective is scored by that objective (training/objective.py): the total, every
 loss term and each head's metrics, under the same names the training curves use (`loss_kl`, `digit_accuracy`).
-Its confusion matrix is that of the first classification head.
+Its confusion matrix is that of the first classification head. Each classifying head with one decision per
+sample (a class, or yes/no) gets its own per-class report; a per-pixel BCE head of a reconstruction has none.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nnstudio.metrics.classification_report import (
     classification_report,
 )
 from nnstudio.metrics.scores import CLASSIFYING, TaskScores, metric_names
+from nnstudio.training.data.streaming_source import on_device, split_batches
 from nnstudio.training.device import AUTOCAST_DTYPES, resolve_device
 from nnstudio.training.factories import decision_threshold, make_loss
 from nnstudio.training.objective import (
@@ -51,8 +53,7 @@ def score(module: nn.Module, criterion: Callable[[torch.Tensor, torch.Tensor], t
     was_training = module.training
     module.eval()
     try:
-        for start in range(0, x.shape[0], batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        for xb, yb in split_batches(x, y, batch_size):  # slices, or a streamed split's batches (data/)
             if precision == "fp32":
                 output = module(xb)
             else:
@@ -74,6 +75,7 @@ class HeadSummary:
     name: str
     task: str
     metrics: dict[str, float]
+    classification: ClassificationMetrics | None = None  # a classifying head's per-class report
 
 
 @dataclass
@@ -88,7 +90,7 @@ class EvaluationReport:
     terms: dict[str, float] = field(default_factory=dict)  # loss node name -> its (unweighted) value
     heads: list[HeadSummary] = field(default_factory=list)
     confusion_head: str | None = None  # the head the confusion matrix belongs to
-    classification: ClassificationMetrics | None = None  # per-class metrics, curves, top-k, calibration
+    classification: ClassificationMetrics | None = None  # per-class metrics (objective: the first head's report)
     notes: list[str] = field(default_factory=list)  # what was left out, and why
 
     def to_json(self) -> dict:
@@ -96,8 +98,8 @@ class EvaluationReport:
                 "confusion_matrix": self.confusion, "class_names": self.class_names}
         if self.objective is not None:
             data.update({"objective": self.objective, "terms": self.terms, "confusion_head": self.confusion_head,
-                         "heads": [{"name": h.name, "task": h.task, "metrics": h.metrics} for h in self.heads]})
-        if self.classification is not None:
+                         "heads": [_head_json(h) for h in self.heads]})
+        elif self.classification is not None:  # an objective's reports are its heads'
             data["classification"] = self.classification.to_json()
         if self.notes:
             data["notes"] = self.notes
@@ -117,8 +119,11 @@ class EvaluationReport:
             lines.append(" " * (width + 2) + " ".join(f"{n:>{width}}" for n in names))
             for name, row in zip(names, self.confusion):
                 lines.append(f"{name:>{width}}  " + " ".join(f"{c:>{width}}" for c in row))
-        if self.classification is not None:
+        if self.objective is None and self.classification is not None:
             lines.append(self.classification.text())
+        for head in self.heads if self.objective is not None else ():
+            if head.classification is not None:
+                lines += [f"head '{head.name}':", head.classification.text()]
         lines += self.notes
         return "\n".join(lines)
 
@@ -129,6 +134,13 @@ class EvaluationReport:
             rows += [(f"{head.name} {metric}", value) for metric, value in head.metrics.items()]
         width = max(10, *(len(label) for label, _ in rows))
         return [f"  {label:<{width}} {value:.6g}" for label, value in rows]
+
+
+def _head_json(head: HeadSummary) -> dict:
+    data = {"name": head.name, "task": head.task, "metrics": head.metrics}
+    if head.classification is not None:
+        data["classification"] = head.classification.to_json()
+    return data
 
 
 def choose_split(job: TrainingJob, split: str = "auto") -> str:
@@ -159,8 +171,7 @@ def evaluate_job(job: TrainingJob, split: str = "auto") -> EvaluationReport:
                         confusion=True)
     chosen = job.data.splits()[split]
     keep: list[torch.Tensor] | None = [] if job.task in CLASSIFYING else None
-    score(module, criterion, chosen.x.to(device), chosen.y.to(device), scores, precision=job.settings.precision,
-          keep=keep)
+    score(module, criterion, *on_device(chosen, device), scores, precision=job.settings.precision, keep=keep)
     report = EvaluationReport(split, len(chosen), job.task, scores.compute(), scores.confusion_matrix(),
                               job.data.class_names if job.task == "classification" else None)
     if keep:
@@ -181,27 +192,33 @@ def class_probabilities(outputs: torch.Tensor, task: str, threshold: float) -> t
 
 def add_classification(report: EvaluationReport, probabilities: torch.Tensor, truth, class_names) -> None:
     """Attach the per-class report, or a note saying why it is missing (no scikit-learn, too many values)."""
+    report.classification, note = per_class(probabilities, truth, class_names, report.task)
+    report.notes += [note] if note else []
+
+
+def per_class(probabilities: torch.Tensor, truth, class_names, task: str) -> tuple[ClassificationMetrics | None,
+                                                                                     str | None]:
+    """The per-class report of kept probabilities, or None and the note that says why there is none."""
     if probabilities.numel() > MAX_PROBABILITIES:
-        report.notes.append(f"per-class metrics left out: {probabilities.numel():,} probabilities exceed "
-                            f"{MAX_PROBABILITIES:,}")
-        return
+        return None, (f"per-class metrics left out: {probabilities.numel():,} probabilities exceed "
+                      f"{MAX_PROBABILITIES:,}")
     labels = truth.reshape(-1)
-    if probabilities.shape[-1] == 2 and report.task == "binary":
+    if probabilities.shape[-1] == 2 and task == "binary":
         labels = (labels > 0.5).astype("int64")
         class_names = class_names if class_names and len(class_names) == 2 else ["negative", "positive"]
     try:
-        report.classification = classification_report(probabilities.numpy(), labels, class_names)
+        return classification_report(probabilities.numpy(), labels, class_names), None
     except MissingScikitLearn as exc:
-        report.notes.append(str(exc))
+        return None, str(exc)
     except ValueError as exc:  # labels that do not match the outputs (one per sequence, several outputs)
-        report.notes.append(f"per-class metrics left out: {exc}")
+        return None, f"per-class metrics left out: {exc}"
 
 
 def _evaluate_objective(job: TrainingJob, split: str) -> EvaluationReport:
     compiled, plan = job.compiled, job.compiled.plan
     device = resolve_device(job.settings.device)
     objective = compiled.objective.to(device)
-    scores = ObjectiveScores(compiled, confusion=True)
+    scores = _KeepingScores(compiled, [i for i, h in enumerate(plan.heads) if h.task in CLASSIFYING])
     chosen = job.data.splits()[split]
     score_objective(objective, scores, chosen.x.to(device), chosen.y.to(device), precision=job.settings.precision)
     metrics = scores.compute()
@@ -213,12 +230,50 @@ def _evaluate_objective(job: TrainingJob, split: str) -> EvaluationReport:
         heads.append(HeadSummary(head.name, head.task, {m: metrics[prefix + m] for m in wanted}))
     report = EvaluationReport(split, len(chosen), "objective", metrics, objective=describe_objective(plan),
                               terms=terms, heads=heads)
+    _add_head_reports(job, report, scores)
     index = first_head(plan, ("classification",))
     if index is not None:
         report.confusion = scores.heads[index].confusion_matrix()
         report.confusion_head = plan.heads[index].name
         report.class_names = head_class_names(job, index, len(report.confusion or []))
     return report
+
+
+class _KeepingScores(ObjectiveScores):
+    """ObjectiveScores that also keep, on the CPU, the outputs and targets of the classifying heads that decide
+    once per sample, for their per-class reports; a head found to decide per pixel or per step is let go."""
+
+    def __init__(self, compiled, heads: list[int]) -> None:
+        super().__init__(compiled, confusion=True)
+        self.kept: dict[int, tuple[list[torch.Tensor], list[torch.Tensor]]] = {i: ([], []) for i in heads}
+
+    def update(self, total, terms, predictions, targets, count: int) -> None:
+        super().update(total, terms, predictions, targets, count)
+        for i in list(self.kept):
+            prediction, target = predictions[i], targets[i]
+            one = target.numel() == count and (prediction.ndim == 2 if self.plan.heads[i].task == "classification"
+                                               else prediction.numel() == count)
+            if not one:
+                del self.kept[i]
+                continue
+            self.kept[i][0].append(prediction.detach().float().cpu())
+            self.kept[i][1].append(target.detach().cpu())
+
+
+def _add_head_reports(job: TrainingJob, report: EvaluationReport, scores: _KeepingScores) -> None:
+    """Each kept head's per-class report; the first one is also the report's own (the app's Metrics page)."""
+    plan = job.compiled.plan
+    for i, (outputs, targets) in scores.kept.items():
+        if not outputs:
+            continue
+        head = plan.heads[i]
+        probabilities = class_probabilities(torch.cat(outputs), head.task, head.threshold)
+        classification, note = per_class(probabilities, torch.cat(targets).numpy(), head_class_names(job, i),
+                                         head.task)
+        report.heads[i].classification = classification
+        report.notes += [f"head '{head.name}': {note}"] if note else []
+        if report.classification is None:
+            report.classification = classification
 
 
 def first_head(plan, tasks: tuple[str, ...] = CLASSIFYING) -> int | None:

@@ -92,13 +92,21 @@ class EventBus:
 
 
 class Control:
-    """Stop and pause requests from any thread, honoured at the next step boundary."""
+    """Stop, pause, single-step and live-change requests from any thread, honoured at the next step boundary."""
 
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._stop = False
         self._pause = False
+        self._notice = False  # a live change was posted (training/interventions.py)
+        self._held = False  # changes are scheduled for later steps (a replay): look at every boundary
+        self._steps = 0  # single steps granted while paused (step_once)
+        self.stepping = False  # the batch now running was let through by step_once: the runner samples it
         self.pending = False  # one attribute the hot loop reads; set whenever a request is waiting
+
+    def _refresh(self) -> None:
+        """Recompute `pending` (call with the condition held)."""
+        self.pending = self._stop or self._pause or self._notice or self._held
 
     def request_stop(self) -> None:
         with self._condition:
@@ -114,8 +122,38 @@ class Control:
     def resume(self) -> None:
         with self._condition:
             self._pause = False
-            self.pending = self._stop
+            self._steps = 0
+            self._refresh()
             self._condition.notify_all()
+
+    def step_once(self) -> bool:
+        """While paused: let exactly one more batch run, then pause again. False when not paused."""
+        with self._condition:
+            if not self._pause or self._stop:
+                return False
+            self._steps += 1
+            self._condition.notify_all()
+            return True
+
+    def notify(self) -> None:
+        """A live change waits: the loop looks at the next step boundary, or at once while paused."""
+        with self._condition:
+            self._notice = True
+            self.pending = True
+            self._condition.notify_all()
+
+    def take_notice(self) -> bool:
+        """Whether a change was posted since the last call (and forget it)."""
+        with self._condition:
+            notice, self._notice = self._notice, False
+            self._refresh()
+            return notice
+
+    def hold(self, held: bool) -> None:
+        """Keep `pending` set while changes are due at later steps, so the loop meets each one's step."""
+        with self._condition:
+            self._held = held
+            self._refresh()
 
     @property
     def stop_requested(self) -> bool:
@@ -125,13 +163,31 @@ class Control:
     def pause_requested(self) -> bool:
         return self._pause
 
-    def wait_while_paused(self, on_pause: Callable[[], None], on_resume: Callable[[], None]) -> None:
-        """Block the training thread while paused; a stop request ends the wait."""
+    def wait_while_paused(self, on_pause: Callable[[], None], on_resume: Callable[[], None],
+                          on_notice: Callable[[], None] | None = None) -> bool:
+        """Block the training thread while paused; a stop request ends the wait.
+
+        A change posted meanwhile runs `on_notice` on this thread and the wait goes on, so a paused run takes
+        a new learning rate at once. A step_once grant returns True without resuming: the caller runs one
+        batch and comes back here; otherwise False once resumed (or stopped)."""
         with self._condition:
             if not self._pause or self._stop:
-                return
+                return False
         on_pause()
-        with self._condition:
-            while self._pause and not self._stop:
-                self._condition.wait()
+        while True:
+            with self._condition:
+                while self._pause and not self._stop and not self._steps and not (self._notice and on_notice):
+                    self._condition.wait()
+                paused = self._pause and not self._stop
+                action = "notice" if paused and self._notice and on_notice else "step" if paused and self._steps \
+                    else "resume"
+                if action == "step":
+                    self._steps -= 1
+            if action == "notice":
+                on_notice()
+                continue
+            if action == "step":
+                return True
+            break
         on_resume()
+        return False

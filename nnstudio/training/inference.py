@@ -145,6 +145,14 @@ def parse_values(text: str, job: TrainingJob) -> torch.Tensor:
     return check_sample(job, array, "--input")
 
 
+def encode_text(text: str, job: TrainingJob) -> torch.Tensor:
+    """Typed text as token ids, a batch of one, through the vocabulary the model was trained with."""
+    vocabulary = getattr(job.data, "vocabulary", None)
+    if vocabulary is None:
+        raise InferenceError("--text: this project's input is not a text column (set dataset.params.text_column)")
+    return torch.from_numpy(vocabulary.encode([text]))
+
+
 def read_input_file(path: str | Path, job: TrainingJob) -> torch.Tensor:
     """An .npy array, or an image file resized and greyed (or coloured) to the Input's [C, H, W]."""
     path = Path(path)
@@ -216,7 +224,7 @@ def predict(job: TrainingJob, sample: torch.Tensor, layers: bool = False) -> Pre
     try:
         with torch.no_grad():
             if layers:
-                recorder = _Recorder(module)
+                recorder = NodeRecorder(module)
                 output = recorder.run(sample)
             else:
                 output = module(sample)
@@ -246,7 +254,7 @@ def _ranked(job: TrainingJob, output: torch.Tensor) -> list[tuple[str, float]]:
     return sorted(pairs, key=lambda pair: -pair[1])
 
 
-class _Recorder(fx.Interpreter):
+class NodeRecorder(fx.Interpreter):
     """Runs the GraphModule node by node and keeps the value of each graph node's last fx node."""
 
     def __init__(self, module: fx.GraphModule) -> None:

@@ -161,6 +161,7 @@ def save_run_checkpoint(trainer: Trainer, directory: Path, kind: str, metrics: d
         "monitor": trainer.monitor.state_dict(), "train_seconds": st.train_seconds(),
         "last_metrics": dict(metrics),
         "recipe": trainer.recipe_state(),
+        "interventions": trainer.interventions.state(),  # the live changes in effect (training/interventions.py)
     }
     info = {
         "kind": kind, "epoch": st.epoch, "step": st.step, "batch_in_epoch": st.batch,

@@ -14,6 +14,7 @@ from nnstudio.analysis.diagnostics import Diagnostic, error, warning
 from nnstudio.analysis.validate import Analysis, analyze
 from nnstudio.layers.spec import TensorType
 from nnstudio.model.project import Project
+from nnstudio.training.augment.checks import augment_training_problems
 from nnstudio.training.data import DATASETS, DataSplits, dataset_problems
 from nnstudio.training.device import device_problem, precision_problem, resolve_device
 from nnstudio.training.factories import LOSSES_FOR_TASK, loss_name
@@ -62,6 +63,7 @@ def training_problems(project: Project, data: DataSplits | None = None, base_dir
     problems += settings_problems(settings)
     analysis = analyze(project.graph)
     recipe, _, _ = parse_recipe(settings.recipe)
+    problems += augment_training_problems(project, settings, data, recipe.name, has_objective(analysis))
     if not recipe.objective:  # the recipe trains the graph its own way, and its check says what it needs
         if not analysis.ok:
             return problems + endpoints(project, analysis)[1]

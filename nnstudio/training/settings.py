@@ -159,6 +159,9 @@ class InstrumentationSettings:
         "samples per run).", 0, optional=True))
     weight_histograms: bool = setting(bool_param("weight_histograms", True, "Weight histograms every epoch."))
     histogram_bins: int = setting(int_param("histogram_bins", 30, "Bins per histogram.", 2, 512))
+    tensorboard: str = setting(ParamSpec(
+        "tensorboard", ParamKind.STRING, "", "Folder for TensorBoard event files (scalars, histograms, graph); "
+        "relative to the run's folder. Empty: none."))
 
 
 @dataclass

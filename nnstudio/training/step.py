@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from nnstudio.metrics.layers import ActivationProbe, GradientNorms
+from nnstudio.training.augment.build import trainer_augment
 from nnstudio.training.device import AUTOCAST_DTYPES
 from nnstudio.training.events import Event, EventInfo
 from nnstudio.training.factories import WeightPenalty, clip_gradients, decision_threshold
@@ -37,6 +38,7 @@ class StepRunner:
         self.autocast_dtype = AUTOCAST_DTYPES.get(s.precision)
         self.per_step_schedule = trainer.schedule.scheduler if trainer.schedule.per_step else None
         self.threshold = decision_threshold(s.loss, trainer.job.task)
+        self.augment = trainer_augment(trainer)  # None without a dataset.augment list
 
     # --- the epoch's batches ---------------------------------------------------------------
     def run_batches(self, epoch: int) -> bool:
@@ -48,19 +50,23 @@ class StepRunner:
         acts_every = activation_interval(inst.activations_every, t.settings.epochs * t.steps_per_epoch) \
             if inst.enabled else 0
         first = 1 if loss_every and t.health.wants_initial_loss else 0  # the divergence baseline: step 1's loss
-        size, perm, x, y = t.batch_size, st.perm, t.x, t.y
+        size, perm = t.batch_size, st.perm
         control, events, loss_sum = t.control, t.events, st.loss_sum
         plain = self.plain_step
+        augment = self.augment
+        batches = t.batches.epoch(perm, size, st.batch, t.steps_per_epoch)  # rows perm[b*size:(b+1)*size] of batch b
         for batch in range(st.batch, t.steps_per_epoch):
             if control.pending and t._honour_requests():
                 return True
-            index = perm[batch * size:(batch + 1) * size]
-            xb, yb = x.index_select(0, index), y.index_select(0, index)
+            xb, yb = next(batches)  # index slices of the split on the device, or streamed (data/streaming_source.py)
             step = st.step = st.step + 1
+            if augment is not None:  # dataset.augment, training batches only, seeded by the step (training/augment)
+                xb, yb = augment(xb, yb, step)
             st.batch = batch + 1
-            want_loss = loss_every and (step % loss_every == 0 or step == first)
-            want_grads = grads_every and step % grads_every == 0
-            want_acts = acts_every and step % acts_every == 0
+            # a batch let through by Control.step_once is always sampled, so a paused run shows its numbers
+            want_loss = loss_every and (step % loss_every == 0 or step == first or control.stepping)
+            want_grads = grads_every and (step % grads_every == 0 or control.stepping)
+            want_acts = acts_every and (step % acts_every == 0 or control.stepping)
             value = None
             if want_loss or want_grads or want_acts:
                 loss, value = self.sampled_step(xb, yb, epoch, step, want_loss, want_grads, want_acts)
@@ -128,7 +134,7 @@ class StepRunner:
             exploded = t.health.divergence.loss(value)
             if exploded is not None:
                 raise self.exploded(exploded)
-            if step % t.settings.instrumentation.loss_every == 0:
+            if step % t.settings.instrumentation.loss_every == 0 or t.control.stepping:
                 self._log_step(epoch, step, value, accuracy)
             else:  # step 1's extra fetch is the divergence baseline, neither logged nor reported
                 value = None
@@ -154,7 +160,8 @@ class StepRunner:
         """The batch accuracy as a device scalar for classifiers; None for other tasks."""
         task = self.trainer.job.task
         if task == "classification":
-            return (output.argmax(-1).reshape(-1) == yb.reshape(-1)).float().mean()
+            labels = yb.argmax(-1) if yb.is_floating_point() else yb  # mixup's soft targets: the larger share
+            return (output.argmax(-1).reshape(-1) == labels.reshape(-1)).float().mean()
         if task == "binary":
             return ((output.reshape(yb.shape) > self.threshold) == (yb > 0.5)).float().mean()
         return None

@@ -18,6 +18,8 @@ from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QToolBar
 
 from nnstudio.ui.diagram_export import export_diagram_dialog
+from nnstudio.ui.editor.health_overlay import ACTION_ID as HEALTH_OVERLAY
+from nnstudio.ui.editor.health_overlay import toggle_health_overlay
 from nnstudio.ui.guide import show_guide
 from nnstudio.ui.help import show_about, show_shortcuts
 from nnstudio.ui.import_dialog import show_import
@@ -43,6 +45,7 @@ class ActionSpec:
     toolbar: bool = False
     extra_keys: tuple[str, ...] = ()  # added after the standard key's own bindings
     separator: bool = False  # a separator goes before this entry
+    checkable: bool = False  # an on/off entry, on at start
 
 
 ACTIONS: tuple[ActionSpec, ...] = (
@@ -103,6 +106,10 @@ ACTIONS: tuple[ActionSpec, ...] = (
                "Show the whole graph", "fit", toolbar=True),
     ActionSpec("view.auto_layout", "&Auto Layout", "Ctrl+L", lambda w: w.view.auto_layout(), "&View",
                "Arrange the nodes left to right in the order data flows", "layout", toolbar=True),
+    ActionSpec(HEALTH_OVERLAY, "&Health Overlay", "Ctrl+Shift+H", toggle_health_overlay, "&View",
+               "Show each node's training health (gradients, dead or saturated units, non-finite values) and "
+               "links coloured by their gradient, while a run trains or for the run shown", separator=True,
+               checkable=True),
     ActionSpec("help.guide", "&User Guide", Key.HelpContents, show_guide, HELP_MENU,
                "Read the guide (the README and docs) here, without a browser"),
     ActionSpec("help.shortcuts", "&Keyboard Shortcuts", "Ctrl+/", show_shortcuts, HELP_MENU,
@@ -155,6 +162,9 @@ def create_actions(window: MainWindow) -> dict[str, QAction]:
             action = QAction(spec.text, window)
             action.triggered.connect(lambda _checked=False, handler=spec.handler: handler(window))
         action.setObjectName(spec.id)
+        if spec.checkable:
+            action.setCheckable(True)
+            action.setChecked(True)
         action.setShortcuts(shortcuts(spec))
         if spec.tip:
             action.setStatusTip(spec.tip)

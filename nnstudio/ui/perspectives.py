@@ -4,7 +4,9 @@ Designing a graph needs the canvas, the palette and the inspector; watching or j
 which cannot be read in a bottom dock that shares its height with the canvas. So, as Neural Network Console
 does, the window has three perspectives: in Design the canvas is the central area and the training workbench
 is a dock; in Train and Evaluate the workbench (run controls, live plots, evaluation, runs) takes the central
-area and the canvas steps aside. Each perspective keeps its own dock layout (QMainWindow.saveState), saved in
+area. In Train the canvas stays in view beside the plots (a splitter; drag it shut to give the plots the whole
+width), because the canvas carries the run's health badges (ui/editor/health_overlay.py); in Evaluate it steps
+aside. Each perspective keeps its own dock layout (QMainWindow.saveState), saved in
 QSettings, so a dock moved in Train stays where it was put the next time Train is entered.
 
 The table PERSPECTIVES declares them once: the toolbar's segmented buttons, the View menu entries and their
@@ -17,7 +19,17 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QStackedWidget, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 TRAINING_DOCK = "dock_training"  # the dock that holds the workbench in Design (see ui/training/controller.py)
 
@@ -28,7 +40,8 @@ class Perspective:
     title: str
     shortcut: str
     tip: str
-    workbench: bool  # the training workbench takes the central area (the canvas steps aside)
+    workbench: bool  # the training workbench takes the central area
+    canvas: bool  # with the workbench: the canvas stays beside it (the run's health badges are on it)
     tab: str  # the workbench tab brought up on entering ("plots", "evaluation"), "" for none
     docks: tuple[str, ...]  # the docks shown the first time (no saved layout yet), by object name
 
@@ -39,6 +52,7 @@ PERSPECTIVES: tuple[Perspective, ...] = (
         "&Design",
         "Ctrl+1",
         "Edit the graph: canvas, palette, inspector and problems",
+        False,
         False,
         "",
         (
@@ -55,7 +69,8 @@ PERSPECTIVES: tuple[Perspective, ...] = (
         "train",
         "&Train",
         "Ctrl+2",
-        "Watch and steer a run: the live plots take the window",
+        "Watch and steer a run: the live plots, beside the canvas with its health badges",
+        True,
         True,
         "plots",
         ("dock_training_settings",),
@@ -66,12 +81,16 @@ PERSPECTIVES: tuple[Perspective, ...] = (
         "Ctrl+3",
         "Judge a trained model: the evaluation takes the window",
         True,
+        False,
         "evaluation",
         (),
     ),
 )
 BY_ID = {p.id: p for p in PERSPECTIVES}
 STATE_KEYS = {"design": "window/state", "train": "window/state_train", "evaluate": "window/state_evaluate"}
+SPLIT_KEY = "window/train_canvas_split"
+CANVAS_SHARE = 0.38  # of the width, for the canvas beside the plots in Train the first time
+CANVAS_MIN_WINDOW = 1200  # a narrower window starts with the canvas folded away (drag the left edge to open it)
 
 
 def _note(text: str) -> QLabel:
@@ -95,8 +114,16 @@ class Perspectives(QObject):
         self.current = "design"
         self.workspace = QWidget()  # the central page that holds the workbench in Train and Evaluate
         self.workspace.setObjectName("perspective_workspace")
-        self._layout = QVBoxLayout(self.workspace)
+        outer = QVBoxLayout(self.workspace)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.split = QSplitter(Qt.Orientation.Horizontal)  # [the canvas, in Train] | the workbench
+        self.split.setObjectName("perspective_split")
+        self.split.setChildrenCollapsible(True)
+        outer.addWidget(self.split)
+        self.bench_area = QWidget()
+        self._layout = QVBoxLayout(self.bench_area)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self.split.addWidget(self.bench_area)
         self._waiting = _note("Loading the training tools…")
         self._layout.addWidget(self._waiting)
         self._away = _note("The training workbench is shown in the Train and Evaluate perspectives (Ctrl+2, Ctrl+3).")
@@ -161,15 +188,37 @@ class Perspectives(QObject):
         if bench is None:
             return
         body = bench.dock_body
-        if central and body.parentWidget() is not self.workspace:
+        if central and body.parentWidget() is not self.bench_area:
             controller.training_dock.setWidget(self._away)
             self._waiting.hide()
             self._layout.addWidget(body)
             body.show()
-        elif not central and body.parentWidget() is self.workspace:
+        elif not central and body.parentWidget() is self.bench_area:
             self._layout.removeWidget(body)
             controller.training_dock.setWidget(body)
             body.show()
+
+    def _place_canvas(self, beside: bool) -> None:
+        """The canvas into the Train split (left of the plots), or back into the centre for Design."""
+        view = self.window.view
+        if beside and view.parentWidget() is not self.split:
+            self.center.removeWidget(view)
+            self.split.insertWidget(0, view)
+            view.show()
+            self._restore_split()
+        elif not beside and view.parentWidget() is self.split:
+            self.settings.setValue(SPLIT_KEY, self.split.sizes())
+            view.setParent(None)
+            self.center.insertWidget(0, view)
+
+    def _restore_split(self) -> None:
+        saved = self.settings.value(SPLIT_KEY)
+        sizes = [int(size) for size in saved] if isinstance(saved, list) and len(saved) == 2 else None
+        if sizes is None or sum(sizes) <= 0:
+            width = max(self.window.width(), 400)
+            share = CANVAS_SHARE if width >= CANVAS_MIN_WINDOW else 0.0  # the plots need the room more
+            sizes = [int(width * share), int(width * (1 - share))]
+        self.split.setSizes(sizes)
 
     def _raise_tab(self, spec: Perspective) -> None:
         controller = self._controller()
@@ -186,6 +235,7 @@ class Perspectives(QObject):
             self.save()
             self.current = key
             self._place_workbench(spec.workbench)
+            self._place_canvas(spec.canvas)
             state = self.settings.value(STATE_KEYS[key])
             if state is None or not window.restoreState(state):
                 self._default_layout(spec)
@@ -211,6 +261,8 @@ class Perspectives(QObject):
     def save(self) -> None:
         """Remember the current perspective's layout (on every switch and when the window closes)."""
         self.settings.setValue(STATE_KEYS[self.current], self.window.saveState())
+        if self.window.view.parentWidget() is self.split:
+            self.settings.setValue(SPLIT_KEY, self.split.sizes())
 
     def design_state(self):
         """The Design layout as saved, the one a new window starts with."""

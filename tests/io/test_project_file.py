@@ -212,3 +212,21 @@ def test_the_search_section_round_trips_and_a_v2_file_has_none():
     again = loads(dumps(project))
     assert again.search == project.search
     assert json.loads(dumps(again))["version"] == 3
+
+
+def test_golden_v3_loads_with_its_search_comments_augmentation_and_tensorboard():
+    """Pinned: a version-3 file with every key that version added keeps loading, and means the same."""
+    from nnstudio.search.study import parse_search
+    from nnstudio.training.data.catalogue import dataset_problems
+    from nnstudio.training.settings import parse_settings
+
+    project = load(DATA / "golden_v3.nnstudio")
+    assert project.metadata.name == "Golden v3" and analyze(project.graph).ok
+    assert [c.kind for c in project.annotations] == ["frame", "note"]
+    assert [step["type"] for step in project.dataset["augment"]] == ["hflip", "mixup"]
+    assert dataset_problems(project.dataset) == []
+    settings, problems = parse_settings(project.training)
+    assert problems == [] and settings.instrumentation.tensorboard == "runs/tb"
+    space, problems = parse_search(project, {})
+    assert problems == [] and len(space.dimensions) == 4 and space.study.second == "params"
+    assert dumps(loads(dumps(project))) == dumps(project)

@@ -88,7 +88,7 @@ def test_a_plain_image_classifier_gets_fgsm_examples_beside_its_originals(plain_
     np.testing.assert_array_equal(examples.before, before)
     view.show_result(result, "Run 1")
     assert tab_titles(view) == ["Confusion matrix", "Misclassified", "Metrics", "Adversarial examples", "Projector",
-                                "Explain"]
+                                "Explain", "Try one sample"]
     page = view.adversarial
     assert page.count() == 12 and page.iconSize().width() == 3 * page.iconSize().height()
     for i in range(page.count()):

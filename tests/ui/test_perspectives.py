@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QToolBar
@@ -41,7 +42,7 @@ def test_train_gives_the_workbench_the_central_area_and_design_takes_it_back_unc
     assert window.center.currentWidget() is window.view and dock.widget() is bench.dock_body
     window.perspectives.actions["train"].trigger()
     assert window.center.currentWidget() is window.perspectives.workspace
-    assert bench.dock_body.parentWidget() is window.perspectives.workspace and bench.dock_body.isVisible()
+    assert window.perspectives.workspace.isAncestorOf(bench.dock_body) and bench.dock_body.isVisible()
     assert not dock.isVisible() and not window.docks["palette"].isVisible()
     assert bench.tabs.currentWidget() is bench.plots
     bench.plots.tabs.setCurrentWidget(bench.plots.gradients)
@@ -55,6 +56,27 @@ def test_train_gives_the_workbench_the_central_area_and_design_takes_it_back_unc
     assert window.document.undo_stack.count() == undo_count
     window.perspectives.set_mode("train")
     assert bench.plots.tabs.currentWidget() is bench.plots.gradients
+
+
+def test_train_keeps_the_canvas_beside_the_plots_and_remembers_the_split(qtbot, window, settings):
+    """The run's health badges are on the canvas, so Train shows it left of the plots; Evaluate and Design don't."""
+    built(window)
+    window.resize(1400, 900)
+    perspectives = window.perspectives
+    perspectives.set_mode("train")
+    assert window.view.parentWidget() is perspectives.split and window.view.isVisible()
+    canvas, plots = perspectives.split.sizes()
+    assert 0.25 < canvas / (canvas + plots) < 0.5
+    perspectives.split.setSizes([300, 1000])
+    chosen = perspectives.split.sizes()
+    perspectives.set_mode("evaluate")
+    assert window.view.parentWidget() is not perspectives.split and not window.view.isVisible()
+    perspectives.set_mode("train")
+    qtbot.waitUntil(lambda: perspectives.split.sizes()[1] > 0, timeout=2000)
+    share = perspectives.split.sizes()[0] / sum(perspectives.split.sizes())
+    assert share == pytest.approx(chosen[0] / sum(chosen), abs=0.03)
+    perspectives.set_mode("design")
+    assert window.center.currentWidget() is window.view and window.view.isVisible()
 
 
 def test_each_perspective_restores_its_own_layout_also_in_a_new_window(qtbot, window, registry, settings):
@@ -124,7 +146,7 @@ def test_a_settings_file_without_perspective_layouts_opens_in_design(qtbot, regi
     other.perspectives.set_mode("evaluate")  # before the workbench is built: the page waits for it
     assert other.center.currentWidget() is other.perspectives.workspace
     bench = built(other)
-    assert bench.dock_body.parentWidget() is other.perspectives.workspace
+    assert other.perspectives.workspace.isAncestorOf(bench.dock_body)
     assert bench.tabs.currentWidget() is bench.evaluation
 
 
@@ -162,3 +184,12 @@ def test_a_button_held_elsewhere_does_not_fix_the_palette_narrow(qtbot, window):
     like the user's choice of width, and the palette stayed narrow after the window grew again."""
     qtbot.mousePress(window.palette.tree.viewport(), Qt.MouseButton.LeftButton)
     test_the_palette_gets_its_width_back_when_the_window_grows(qtbot, window)
+
+
+def test_a_narrow_window_starts_train_with_the_canvas_folded_away(qtbot, window):
+    built(window)
+    window.resize(1000, 700)
+    qtbot.waitUntil(lambda: window.width() <= 1000, timeout=5000)
+    window.perspectives.set_mode("train")
+    assert window.view.parentWidget() is window.perspectives.split
+    assert window.perspectives.split.sizes()[0] == 0  # the plots need the room; the splitter's edge opens it

@@ -273,7 +273,7 @@ def _types_for(spec: Any, node: fx.Node) -> Inputs:
     if not tensors:
         raise ImportModelError(f"cannot import {where(node)}: the module is called without a tensor")
     ports = {}
-    for index, port in enumerate(spec.inputs):
+    for index, port in enumerate(p for p in spec.inputs if not p.optional):  # a module call shows no mask input
         ports[port.name] = [tensor_type(tensors[min(index, len(tensors) - 1)])]
     return Inputs(ports)
 

@@ -23,17 +23,32 @@ from nnstudio.io.importing.functions import (
     Converted,
     Refused,
     arg,
+    clamp,
     concat,
+    dot_product_attention,
     flatten,
+    interpolate,
     layer_dim,
+    matmul,
     merge,
     permute,
     rank_of,
     reduce,
+    relu6,
     reshape,
+    subtract,
     transpose,
 )
-from nnstudio.io.importing.weighted import conv, embedding, layer_norm, linear
+from nnstudio.io.importing.weighted import (
+    conv,
+    conv_transpose1d,
+    embedding,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    linear,
+    prelu,
+)
 
 REQUIRED = object()  # an argument torch has no default for
 Converter = Callable[[fx.Node], Converted]
@@ -154,6 +169,11 @@ def _dim_call(layer: str, *args: tuple[str, Any]) -> Call:
     )
 
 
+def _channel_dropout(layer: str) -> Call:
+    args = (("p", 0.5), ("training", True), ("inplace", False))
+    return Call(layer, args, {"p": "p"}, {"training": False}, _DROPOUT_WHY)
+
+
 # (converter, torch functions, tensor method names). Each function or method appears once.
 FORMS: list[tuple[Converter, tuple[Any, ...], tuple[str, ...]]] = [
     (merge("Add", "adding"), (operator.add, torch.add), ("add",)),
@@ -209,6 +229,28 @@ FORMS: list[tuple[Converter, tuple[Any, ...], tuple[str, ...]]] = [
     (conv("Conv2d", 2), (F.conv2d, torch.conv2d), ()),
     (layer_norm, (F.layer_norm,), ()),
     (embedding, (F.embedding,), ()),
+    (subtract, (operator.sub, torch.sub, torch.subtract), ("sub", "subtract")),
+    (matmul, (operator.matmul, torch.matmul, torch.bmm), ("matmul", "bmm")),
+    (clamp, (torch.clamp, torch.clip), ("clamp", "clip")),
+    (relu6, (F.relu6,), ()),
+    (Call("SELU", _INPLACE), (F.selu, torch.selu), ()),
+    (Call("Softplus", (("beta", 1.0), ("threshold", 20.0)), {"beta": "beta", "threshold": "threshold"}),
+     (F.softplus,), ()),
+    (Call("Mish", _INPLACE), (F.mish,), ()),
+    (Call("Hardswish", _INPLACE), (F.hardswish,), ()),
+    (_same("Hardtanh", "min_val", "max_val", defaults=(-1.0, 1.0)), (F.hardtanh,), ()),
+    (_channel_dropout("Dropout1d"), (F.dropout1d,), ()),
+    (_channel_dropout("Dropout2d"), (F.dropout2d,), ()),
+    (_max_pool("MaxPool3d", False, True), (F.max_pool3d,), ()),
+    (_max_pool("MaxPool3d", False, False), (torch.max_pool3d,), ()),
+    (_avg_pool("AvgPool3d", False, True), (F.avg_pool3d,), ()),
+    (interpolate, (F.interpolate,), ()),
+    (conv("Conv3d", 3), (F.conv3d, torch.conv3d), ()),
+    (conv_transpose1d, (F.conv_transpose1d, torch.conv_transpose1d), ()),
+    (group_norm, (F.group_norm,), ()),
+    (instance_norm, (F.instance_norm,), ()),
+    (prelu, (F.prelu, torch.prelu), ()),
+    (dot_product_attention, (F.scaled_dot_product_attention,), ()),
 ]
 
 

@@ -207,3 +207,93 @@ def _same_dims(dim: Any, wanted: tuple[int, ...], rank: int) -> bool:
     if not all(isinstance(d, int) for d in dims):
         return False
     return tuple(sorted(d % (rank + 1) for d in dims)) == wanted
+
+
+def subtract(node: fx.Node) -> Converted:
+    if node.kwargs.get("alpha", 1) != 1:
+        raise Refused(f"subtracting with alpha={node.kwargs['alpha']}")
+    a, b = (_tensor(v, "subtracting") for v in node.args[:2])
+    if sample_shape(a) != sample_shape(b):
+        raise Refused(f"subtracting tensors with different shapes [N, {_dims(a)}] and [N, {_dims(b)}] "
+                      "(broadcasting has no layer)")
+    return Converted("Subtract", {}, {"a": [a], "b": [b]})
+
+
+def matmul(node: fx.Node) -> Converted:
+    a, b = (_tensor(v, "multiplying matrices") for v in node.args[:2])
+    for x in (a, b):
+        if rank_of(x) < 2:
+            raise Refused(f"a matrix product with [N, {_dims(x)}]: the MatMul layer multiplies a matrix per "
+                          "sample, [N, ..., rows, cols] (for a vector times a weight matrix use F.linear)")
+    if sample_shape(a)[:-2] != sample_shape(b)[:-2]:
+        raise Refused(f"a matrix product of [N, {_dims(a)}] and [N, {_dims(b)}]: the dims before the last two "
+                      "must be equal (broadcasting has no layer)")
+    return Converted("MatMul", {}, {"a": [a], "b": [b]})
+
+
+def clamp(node: fx.Node) -> Converted:
+    """torch.clamp with two constant bounds is Hardtanh; with only a lower bound of 0 it is ReLU."""
+    x = _tensor(node.args[0], "clamping")
+    low, high = arg(node, 1, "min"), arg(node, 2, "max")
+    if isinstance(low, fx.Node) or isinstance(high, fx.Node):
+        raise Refused("clamping to bounds that are tensors; only constant bounds become a Hardtanh layer")
+    if low is not None and high is not None:
+        if low >= high:
+            raise Refused(f"clamping to [{low}, {high}], an empty range")
+        return Converted("Hardtanh", {"min_val": float(low), "max_val": float(high)}, {"in": [x]})
+    if low == 0 and high is None:
+        return Converted("ReLU", {}, {"in": [x]})
+    raise Refused(f"clamping with only one bound (min={low!r}, max={high!r}); Hardtanh needs both, and only "
+                  "min=0 alone is ReLU")
+
+
+def relu6(node: fx.Node) -> Converted:
+    return Converted("Hardtanh", {"min_val": 0.0, "max_val": 6.0}, {"in": [_tensor(node.args[0], "F.relu6")]})
+
+
+_INTERPOLATE = (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None),
+                ("recompute_scale_factor", None), ("antialias", False))
+_UPSAMPLE_MODES = ("nearest", "linear", "bilinear", "trilinear")
+
+
+def interpolate(node: fx.Node) -> Converted:
+    """F.interpolate in the modes the Upsample layer has, with one scale for every dim or constant sizes."""
+    x = _tensor(node.args[0], "F.interpolate")
+    size, scale, mode, corners, recompute, antialias = (
+        arg(node, index, name, default) for index, (name, default) in enumerate(_INTERPOLATE, start=1))
+    if any(isinstance(v, fx.Node) for v in (size, scale)):
+        raise Refused("F.interpolate to a size or scale computed at run time; a layer param is a constant")
+    if mode not in _UPSAMPLE_MODES:
+        raise Refused(f"F.interpolate with mode={mode!r}: the Upsample layer has {', '.join(_UPSAMPLE_MODES)}")
+    if recompute or antialias:
+        raise Refused("F.interpolate with recompute_scale_factor or antialias: the Upsample layer has neither")
+    if isinstance(scale, (tuple, list)):
+        if len(set(scale)) != 1:
+            raise Refused(f"F.interpolate with scale_factor={tuple(scale)!r}: Upsample scales every dim alike")
+        scale = scale[0]
+    spatial = rank_of(x) - 1
+    if isinstance(size, int):
+        size = [size] * spatial
+    params = {"scale_factor": None if scale is None else float(scale),
+              "size": None if size is None else [int(s) for s in size],
+              "mode": mode, "align_corners": bool(corners)}
+    return Converted("Upsample", params, {"in": [x]})
+
+
+_SDPA = (("attn_mask", None), ("dropout_p", 0.0), ("is_causal", False), ("scale", None), ("enable_gqa", False))
+
+
+def dot_product_attention(node: fx.Node) -> Converted:
+    """F.scaled_dot_product_attention without a mask tensor, dropout or a scale of its own."""
+    what = "F.scaled_dot_product_attention"
+    query, key, value = (_tensor(v, what) for v in node.args[:3])
+    for position, (name, default) in enumerate(_SDPA, start=3):
+        given = arg(node, position, name, default)
+        if name != "is_causal" and given != default:
+            why = "it drops in evaluation too" if name == "dropout_p" else "the layer has no param for it"
+            raise Refused(f"{what} with {name}={given!r}: {why}")
+    causal = arg(node, 5, "is_causal", False)
+    if not isinstance(causal, bool):
+        raise Refused(f"{what} with is_causal computed at run time; a layer param is a constant")
+    return Converted("ScaledDotProductAttention", {"causal": causal}, {"query": [query], "key": [key],
+                                                                       "value": [value]})

@@ -47,6 +47,8 @@ def emit_pattern(spec: LayerSpec, params: dict[str, Any], types: Inputs) -> Patt
     ports: dict[fx.Node, str] = {}
     values: dict[str, list[fx.Node]] = {}
     for port in spec.inputs:
+        if port.optional and not types.has(port.name):
+            continue
         count = len(types.many(port.name)) if port.multi else 1
         values[port.name] = []
         for index in range(count):

@@ -129,3 +129,68 @@ def embedding(node: fx.Node) -> Converted:
         {"in": [x]},
         weights={"weight": weight},
     )
+
+
+def conv_transpose1d(node: fx.Node) -> Converted:
+    """F.conv_transpose1d: its weight is [in, out / groups, kernel], the layout nn.ConvTranspose1d keeps."""
+    what = "F.conv_transpose1d"
+    x = _input(node, what)
+    weight = _attribute(arg(node, 1, "weight"), what, "weight")
+    bias = _attribute(arg(node, 2, "bias"), what, "bias", optional=True)
+    params: dict[str, Any] = {"kernel_size": _shape(weight)[2], "bias": bias is not None}
+    for position, (name, default) in enumerate(
+        (("stride", 1), ("padding", 0), ("output_padding", 0), ("groups", 1), ("dilation", 1)), start=3
+    ):
+        value = arg(node, position, name, default)
+        if isinstance(value, fx.Node):
+            raise Refused(f"{what} with {name} computed at run time")
+        params[name] = value if name == "groups" else _window(value, 1)
+    params["out_channels"] = _shape(weight)[1] * params["groups"]
+    return Converted("ConvTranspose1d", params, {"in": [x]}, weights=_weights(weight, bias))
+
+
+def _affine(node: fx.Node, what: str, layer: str, weight_at: int) -> tuple[fx.Node, dict[str, fx.Node]]:
+    """The input and the optional (weight, bias) pair of a normalisation function, both or neither."""
+    x = _input(node, what)
+    weight = _attribute(arg(node, weight_at, "weight"), what, "weight", optional=True)
+    bias = _attribute(arg(node, weight_at + 1, "bias"), what, "bias", optional=True)
+    if (weight is None) != (bias is None):
+        raise Refused(f"{what} with a weight but no bias (or the reverse); {layer} learns both or neither")
+    return x, _weights(weight, bias) if weight is not None else {}
+
+
+def group_norm(node: fx.Node) -> Converted:
+    what = "F.group_norm"
+    x, weights = _affine(node, what, "GroupNorm", 2)
+    groups = arg(node, 1, "num_groups")
+    if not isinstance(groups, int):
+        raise Refused(f"{what} with num_groups={groups!r}: a layer param is a constant integer")
+    params = {"num_groups": groups, "eps": arg(node, 4, "eps", 1e-5), "affine": bool(weights)}
+    return Converted("GroupNorm", params, {"in": [x]}, weights=weights)
+
+
+def instance_norm(node: fx.Node) -> Converted:
+    what = "F.instance_norm"
+    x, weights = _affine(node, what, "InstanceNorm", 3)
+    if arg(node, 1, "running_mean") is not None or arg(node, 2, "running_var") is not None:
+        raise Refused(f"{what} with running statistics: use nn.InstanceNorm with track_running_stats=True")
+    if arg(node, 5, "use_input_stats", True) is not True:
+        raise Refused(f"{what} with use_input_stats off needs running statistics, which it is not given")
+    rank = len(_shape(x)) - 1
+    if rank not in (2, 3):
+        raise Refused(f"{what} of a tensor with {rank} dims besides the batch; InstanceNorm1d takes "
+                      "[N, C, L] and InstanceNorm2d [N, C, H, W]")
+    params = {"eps": arg(node, 7, "eps", 1e-5), "affine": bool(weights)}
+    return Converted(f"InstanceNorm{rank - 1}d", params, {"in": [x]}, weights=weights)
+
+
+def prelu(node: fx.Node) -> Converted:
+    what = "F.prelu"
+    x = _input(node, what)
+    weight = _attribute(arg(node, 1, "weight"), what, "weight")
+    count = _shape(weight)[0] if _shape(weight) else 1
+    channels = _shape(x)[1] if len(_shape(x)) > 1 else 1
+    if count not in (1, channels) or len(_shape(weight)) > 1:
+        raise Refused(f"{what} with a weight of shape {list(_shape(weight))}: PReLU learns one slope or one "
+                      f"per channel ({channels})")
+    return Converted("PReLU", {"per_channel": count > 1}, {"in": [x]}, weights={"weight": weight})

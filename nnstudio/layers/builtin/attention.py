@@ -1,8 +1,10 @@
-"""Attention layers over [T, E] sequences (batch first): self-attention, Transformer encoder, positions."""
+"""Attention layers over [T, E] sequences (batch first): self-attention, Transformer encoder, positions; and,
+from cross_attention, attention between two sequences and the Transformer decoder."""
 
 from __future__ import annotations
 
 from nnstudio.layers.builtin.common import require_float, require_rank, trimmed
+from nnstudio.layers.builtin.cross_attention import CAUSAL, CROSS_SPECS, causal_mask
 from nnstudio.layers.params import bool_param, choice_param, float_param, int_param
 from nnstudio.layers.spec import Construct, Inputs, LayerSpec, ShapeError, TensorType
 
@@ -49,11 +51,19 @@ def _emit_attention(ctx, params, values: Inputs, types: Inputs):
 
 
 def _build_encoder(params, types: Inputs) -> Construct:
-    kwargs = {"d_model": types.one().shape[1], **params}
+    kwargs = {"d_model": types.one().shape[1], **{k: v for k, v in params.items() if k != "causal"}}
     kwargs = trimmed(kwargs, {"dim_feedforward": 2048, "dropout": 0.1, "activation": "relu",
                               "norm_first": False})
     kwargs["batch_first"] = True
     return Construct("torch.nn.TransformerEncoderLayer", kwargs)
+
+
+def _emit_encoder(ctx, params, values: Inputs, types: Inputs):
+    x = values.one()
+    if not params["causal"]:
+        return ctx.module(_build_encoder(params, types), x)
+    steps = types.one().shape[0]
+    return ctx.module(_build_encoder(params, types), x, src_mask=causal_mask(ctx, x, steps, steps), is_causal=True)
 
 
 def _infer_positional(params, inputs: Inputs) -> TensorType:
@@ -107,11 +117,14 @@ SPECS = [
             "The building block of encoder Transformers such as BERT. Self-attention lets steps exchange "
             "information, then a two-layer MLP transforms each step on its own; both sub-blocks add their "
             "result to their input and are normalised. Stack several for depth. The model width is read "
-            "from the input; nhead must divide it. Order carries no meaning to it: add a PositionalEncoding."
+            "from the input; nhead must divide it. Order carries no meaning to it: add a PositionalEncoding. "
+            "With causal on, each step sees only itself and earlier steps: the stack of a GPT-style language "
+            "model."
         ),
         formula="h = LN(x + MHA(x)),  y = LN(h + W₂·act(W₁·h))   (norm_first: x + MHA(LN(x)) …)",
         infer=_infer_encoder,
         build=_build_encoder,
+        emit=_emit_encoder,
         params=(
             int_param("nhead", 4, "Attention heads; must divide the model width.", minimum=1),
             int_param("dim_feedforward", 256, "Hidden width of the feed-forward block.", minimum=1),
@@ -120,6 +133,7 @@ SPECS = [
             choice_param("activation", "relu", ("relu", "gelu"), "Activation of the feed-forward block."),
             bool_param("norm_first", False, "Normalise before each sub-block (pre-LN): steadier for deep "
                        "stacks."),
+            CAUSAL,
         ),
         glyph="⋈",
         key_params=("nhead", "dim_feedforward"),
@@ -150,4 +164,5 @@ SPECS = [
         has_weights=True,
         check=_below_one("dropout"),
     ),
+    *CROSS_SPECS,
 ]

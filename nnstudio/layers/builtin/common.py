@@ -9,8 +9,8 @@ from nnstudio.layers.params import ParamKind, ParamSpec
 from nnstudio.layers.spec import ShapeError, TensorType
 
 # How window layers (convolution, pooling) expect their input, by number of spatial dims.
-LAYOUT = {1: "[N, channels, length]", 2: "[N, channels, height, width]"}
-DIM_NAMES = {1: ("length",), 2: ("height", "width")}
+LAYOUT = {1: "[N, channels, length]", 2: "[N, channels, height, width]", 3: "[N, channels, depth, height, width]"}
+DIM_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
 def require_float(tensor: TensorType, port: str = "in") -> None:
@@ -100,10 +100,10 @@ def _same_value(value: Any, default: Any) -> bool:
 
 def window_param(name: str, default: int | None, doc: str, dims: int, minimum: int,
                  optional: bool = False) -> ParamSpec:
-    """An int for 1-D window layers; an int or [h, w] pair for 2-D ones."""
+    """An int for 1-D window layers; an int or a per-dim list ([h, w], [d, h, w]) for 2-D and 3-D ones."""
     if dims == 1:
         return ParamSpec(name, ParamKind.INT, default, doc, minimum=minimum, optional=optional)
-    return ParamSpec(name, ParamKind.INT_TUPLE, default, doc, minimum=minimum, length=2, optional=optional)
+    return ParamSpec(name, ParamKind.INT_TUPLE, default, doc, minimum=minimum, length=dims, optional=optional)
 
 
 BATCH_NOT_COUNTED = "batch not counted"  # what a dim's label and messages say: dim 0 is torch's dim 1

@@ -1,4 +1,5 @@
-"""Convolutions over sequences ([C, L]) and images ([C, H, W]), plus the transposed (upsampling) kind."""
+"""Convolutions over sequences ([C, L]), images ([C, H, W]) and volumes ([C, D, H, W]), plus the transposed
+(upsampling) kind."""
 
 from __future__ import annotations
 
@@ -121,7 +122,7 @@ def _conv(type_name: str, dims: int, title: str, summary: str, explanation: str,
         infer=_conv_infer(dims, transposed),
         build=_conv_build(f"torch.nn.{type_name}", dims),
         params=_conv_params(dims, transposed),
-        glyph="⊞" if dims == 2 else "⊟",
+        glyph={1: "⊟", 2: "⊞", 3: "▣"}[dims],
         key_params=("out_channels", "kernel_size", "stride"),
         has_weights=True,
         check=_check_conv(dims),
@@ -142,6 +143,19 @@ SPECS = [
           "equivariant. Stacking them grows the region each output unit sees.",
           f"y[c', i, j] = b[c'] + Σ_c Σ_(u,v) W[c', c, u, v] · x[c, i·s + u·d − p, j·s + v·d − p];  "
           f"{_OUT_SIZE} per dim"),
+    _conv("Conv3d", 3, "Conv3d", "Slides learned filters through a volume: [C, D, H, W] → [C', D', H', W'].",
+          "Conv2d with one more spatial dim: each filter spans a small cube across all input channels. Suits "
+          "volumetric scans (CT, MRI), video read as frames × height × width, and other data on a 3-D grid. "
+          "It is costly: the work grows with the cube of the kernel size, so keep kernels small.",
+          f"y[c', i, j, k] = b[c'] + Σ_c Σ_(u,v,w) W[c', c, u, v, w] · x[c, i·s + u·d − p, …];  "
+          f"{_OUT_SIZE} per dim"),
+    _conv("ConvTranspose1d", 1, "ConvTranspose1d", "Learned upsampling of a sequence: the mirror image of a "
+          "strided Conv1d.",
+          "Spreads every input step over a window of the output, weighted by the filter, and sums the overlaps. "
+          "With stride 2 it roughly doubles the length: the decoder half of a 1-D autoencoder, or a vocoder "
+          "growing audio from coarse features. output_padding settles the exact length when several fit.",
+          "out = (in − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1",
+          transposed=True),
     _conv("ConvTranspose2d", 2, "ConvTranspose2d", "Learned upsampling: the mirror image of a strided Conv2d.",
           "Spreads every input pixel over a window of the output, weighted by the filter, and sums the "
           "overlaps. With stride 2 it roughly doubles height and width, which is how decoders, U-Nets and "

@@ -1,4 +1,4 @@
-"""Layers that join several branches: residual sums, products and concatenation."""
+"""Layers that join several branches: residual sums, differences, products, matrix products and concatenation."""
 
 from __future__ import annotations
 
@@ -28,6 +28,40 @@ def _emit_chain(operator_name: str):
         return result
 
     return emit
+
+
+_PAIR = (PortSpec("a", "The left operand."), PortSpec("b", "The right operand."))
+
+
+def _infer_subtract(params, inputs: Inputs) -> TensorType:
+    a, b = inputs.one("a"), inputs.one("b")
+    require_float(a, "a")
+    require_float(b, "b")
+    if a.shape != b.shape:
+        raise ShapeError(f"cannot subtract {b} from {a}; shapes must be equal", "b")
+    return a
+
+
+def _emit_pair(operator_name: str):
+    def emit(ctx, params, values: Inputs, types: Inputs):
+        return ctx.function(operator_name, values.one("a"), values.one("b"))
+
+    return emit
+
+
+def _infer_matmul(params, inputs: Inputs) -> TensorType:
+    a, b = inputs.one("a"), inputs.one("b")
+    for port, x in (("a", a), ("b", b)):
+        require_float(x, port)
+        if len(x.shape) < 2:
+            raise ShapeError(f"expects a matrix per sample, [N, …, rows, cols], got {x}", port)
+    if a.shape[-1] != b.shape[-2]:
+        raise ShapeError(f"cannot multiply {a} by {b}: a has {a.shape[-1]} columns but b has {b.shape[-2]} "
+                         "rows", "b")
+    if a.shape[:-2] != b.shape[:-2]:
+        raise ShapeError(f"cannot multiply {a} by {b}: the dims before the last two must be equal "
+                         "(broadcasting has no node)", "b")
+    return TensorType((*a.shape[:-1], b.shape[-1]))
 
 
 def _infer_concat(params, inputs: Inputs) -> TensorType:
@@ -100,5 +134,37 @@ SPECS = [
         inputs=_MANY,
         glyph="‖",
         key_params=("dim",),
+    ),
+    LayerSpec(
+        type="Subtract",
+        category="Merge",
+        title="Subtract",
+        summary="Element-wise difference a − b of two tensors of the same shape.",
+        explanation=(
+            "Subtracts its second input from its first. Siamese and contrastive models compare two "
+            "embeddings through their difference; a residual that is removed (x − F(x)) and a centring step "
+            "(x − mean) are others."
+        ),
+        formula="y = a − b",
+        infer=_infer_subtract,
+        emit=_emit_pair("operator.sub"),
+        inputs=_PAIR,
+        glyph="−",
+    ),
+    LayerSpec(
+        type="MatMul",
+        category="Merge",
+        title="MatMul",
+        summary="Matrix product of two inputs per sample: [n, k] · [k, m] → [n, m].",
+        explanation=(
+            "Multiplies the last two dims of a by those of b, for every sample (and every leading dim, which "
+            "must agree). Attention written by hand is two of them: scores = Q·Kᵀ (with a Transpose on K) and "
+            "output = softmax(scores)·V. With a Learned tensor as b it is a learned linear map on the left."
+        ),
+        formula="y[…, i, j] = Σ_k a[…, i, k] · b[…, k, j]",
+        infer=_infer_matmul,
+        emit=_emit_pair("torch.matmul"),
+        inputs=_PAIR,
+        glyph="⊗",
     ),
 ]

@@ -1,8 +1,10 @@
-"""Normalisation (BatchNorm, LayerNorm) and regularisation (Dropout)."""
+"""Normalisation (BatchNorm, LayerNorm; GroupNorm and InstanceNorm in norm_groups) and regularisation (Dropout,
+and the channel-wise Dropout1d and Dropout2d)."""
 
 from __future__ import annotations
 
 from nnstudio.layers.builtin.common import LAYOUT, require_float, require_rank, trimmed
+from nnstudio.layers.builtin.norm_groups import GROUP_SPECS
 from nnstudio.layers.params import bool_param, float_param, int_param
 from nnstudio.layers.spec import Construct, Inputs, LayerSpec, ShapeError, TensorType
 
@@ -75,14 +77,48 @@ def _infer_dropout(params, inputs: Inputs) -> TensorType:
     return x
 
 
-def _build_dropout(params, types: Inputs) -> Construct:
-    return Construct("torch.nn.Dropout", {"p": params["p"]})
+def _build_dropout(target: str):
+    def build(params, types: Inputs) -> Construct:
+        return Construct(target, {"p": params["p"]})
+
+    return build
+
+
+def _infer_channel_dropout(dims: int):
+    def infer(params, inputs: Inputs) -> TensorType:
+        x = inputs.one()
+        require_float(x)
+        require_rank(x, (dims + 1,), LAYOUT[dims])
+        return x
+
+    return infer
 
 
 def _check_dropout(params) -> list[tuple[str, str]]:
     if params["p"] >= 1.0:
         return [("p", "must be below 1: dropping every unit leaves nothing to learn from")]
     return []
+
+
+_P = float_param("p", 0.5, "Probability of zeroing each value (0 ≤ p < 1).", minimum=0.0, maximum=1.0)
+
+
+def _channel_dropout(dims: int, summary: str, explanation: str) -> LayerSpec:
+    return LayerSpec(
+        type=f"Dropout{dims}d",
+        category="Normalisation",
+        title=f"Dropout{dims}d",
+        summary=summary,
+        explanation=explanation,
+        formula="y[c] = m[c] · x[c] / (1 − p),  m[c] ~ Bernoulli(1 − p) per sample and channel while training",
+        infer=_infer_channel_dropout(dims),
+        build=_build_dropout(f"torch.nn.Dropout{dims}d"),
+        params=(float_param("p", 0.5, "Probability of zeroing each whole channel (0 ≤ p < 1).", minimum=0.0,
+                            maximum=1.0),),
+        glyph="⁘",
+        key_params=("p",),
+        check=_check_dropout,
+    )
 
 
 SPECS = [
@@ -120,6 +156,7 @@ SPECS = [
         key_params=("dims",),
         has_weights=True,
     ),
+    *GROUP_SPECS,
     LayerSpec(
         type="Dropout",
         category="Normalisation",
@@ -132,11 +169,19 @@ SPECS = [
         ),
         formula="y = m ⊙ x / (1 − p),  m ~ Bernoulli(1 − p) while training;  y = x in evaluation",
         infer=_infer_dropout,
-        build=_build_dropout,
-        params=(float_param("p", 0.5, "Probability of zeroing each value (0 ≤ p < 1).", minimum=0.0,
-                            maximum=1.0),),
+        build=_build_dropout("torch.nn.Dropout"),
+        params=(_P,),
         glyph="⁘",
         key_params=("p",),
         check=_check_dropout,
     ),
+    _channel_dropout(1, "Zeroes whole channels of a sequence at random while training.",
+                     "Neighbouring steps of a convolutional feature map are strongly correlated, so dropping "
+                     "single values regularises little: the neighbours carry the same information. Dropout1d "
+                     "drops an entire channel of [C, L] at once, with probability p, and scales the rest by "
+                     "1/(1 − p). Use it between Conv1d layers; it does nothing in evaluation."),
+    _channel_dropout(2, "Zeroes whole channels of an image at random while training.",
+                     "Spatial dropout: each channel of [C, H, W] is dropped as a whole with probability p, since "
+                     "dropping single pixels of a feature map is undone by their correlated neighbours. Use it "
+                     "between Conv2d layers; it does nothing in evaluation."),
 ]

@@ -15,6 +15,7 @@ from nnstudio.layers.builtin.common import (
     window_param,
     window_size,
 )
+from nnstudio.layers.builtin.resize import UPSAMPLE
 from nnstudio.layers.params import ParamSpec, bool_param, pair_param
 from nnstudio.layers.spec import Construct, Inputs, LayerSpec, TensorType
 
@@ -129,6 +130,10 @@ SPECS = [
           "The classic CNN downsampler. Each channel is cut into windows and only the maximum of each window "
           "survives, so what matters is whether a feature fired nearby, not exactly where.",
           f"y[c, i, j] = max over the window of x[c, ·, ·];  {_WINDOW} per dim"),
+    _pool("MaxPool3d", 3, True, "Keeps the largest value of each window of a volume: halves D, H and W by default.",
+          "MaxPool2d with one more spatial dim, for volumes [C, D, H, W] (scans, video clips): each channel is "
+          "cut into cubes and only the maximum of each survives.",
+          f"y[c, i, j, k] = max over the window of x[c, ·, ·, ·];  {_WINDOW} per dim"),
     _pool("AvgPool1d", 1, False, "Averages each window along a sequence.",
           "Downsamples [C, L] by replacing each window with its mean: a smoother alternative to max pooling.",
           f"y[c, t] = mean over the window of x[c, ·];  {_AVG_WINDOW}"),
@@ -136,6 +141,10 @@ SPECS = [
           "Downsamples each channel by taking window means. It keeps more of the overall signal than max "
           "pooling, at the cost of blurring sharp responses.",
           f"y[c, i, j] = mean over the window of x[c, ·, ·];  {_AVG_WINDOW} per dim"),
+    _pool("AvgPool3d", 3, False, "Averages each window of a volume.",
+          "AvgPool2d with one more spatial dim: each cube of a [C, D, H, W] volume is replaced with its mean, a "
+          "smoother downsampler than max pooling.",
+          f"y[c, i, j, k] = mean over the window of x[c, ·, ·, ·];  {_AVG_WINDOW} per dim"),
     LayerSpec(
         type="AdaptiveAvgPool2d",
         category="Pooling",
@@ -180,4 +189,5 @@ SPECS = [
         emit=_emit_global("amax"),
         glyph="◉",
     ),
+    UPSAMPLE,
 ]

@@ -1,4 +1,4 @@
-"""Layers that rearrange a tensor without learning anything: flatten, reshape, permute, reduce."""
+"""Layers that rearrange a tensor without learning anything: flatten, reshape, permute, reduce, identity."""
 
 from __future__ import annotations
 
@@ -119,6 +119,14 @@ def _emit_reduce(ctx, params, values: Inputs, types: Inputs):
     return ctx.method(_REDUCTIONS[params["op"]], values.one(), dim=dim, **kwargs)
 
 
+def _infer_identity(params, inputs: Inputs) -> TensorType:
+    return inputs.one()
+
+
+def _build_identity(params, types: Inputs) -> Construct:
+    return Construct("torch.nn.Identity", {})
+
+
 _SAME_DTYPE = "Keeps the values and their order; only the layout changes."
 _SAMPLE_DIMS = ("Dims count the dims of one sample, without the batch: dim 0 is the first after N, which torch "
                 "calls dim 1.")
@@ -218,5 +226,20 @@ SPECS = [
         ),
         glyph="Σ",
         key_params=("op", "dim"),
+    ),
+    LayerSpec(
+        type="Identity",
+        category="Shape",
+        title="Identity",
+        summary="Passes its input through unchanged.",
+        explanation=(
+            "Computes nothing. Use it as a named junction where several branches read the same tensor, as a "
+            "placeholder for a layer to be decided later, or where an imported model has nn.Identity (a "
+            "replaced classifier head, a disabled shortcut). Any shape and dtype."
+        ),
+        formula="y = x",
+        infer=_infer_identity,
+        build=_build_identity,
+        glyph="=",
     ),
 ]

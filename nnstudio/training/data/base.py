@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from nnstudio.layers.params import ParamSpec
+from nnstudio.util.errors import InputError
 
 GROUPS = ("Generated", "Bundled", "Your data")
 TASKS = ("classification", "binary", "regression", "reconstruction")
@@ -24,7 +25,7 @@ KINDS = ("points2d", "image", "tabular", "sequence", "tokens")
 EXTRA_HINT = 'install the optional extra: pip install "nnstudio[datasets]"'
 
 
-class DatasetError(Exception):
+class DatasetError(InputError):
     """Data that cannot be loaded. The message starts with the place: a file, column, row or param."""
 
 
@@ -65,6 +66,8 @@ class DataSplits:
     kind: str
     description: str
     vocab_size: int | None = None  # token inputs: ids run from 0 to vocab_size - 1
+    vocabulary: Any = None  # text inputs: the Vocabulary fitted on the training rows (data/text.py)
+    storage: str | None = None  # image folders and CSVs: held in memory or streamed, and why (data/streaming.py)
 
     def splits(self) -> dict[str, Split]:
         """The splits that exist, by name, in the order train, val, test."""
@@ -94,7 +97,8 @@ class DataSplits:
 
 
 def _map_targets(data: DataSplits, make: Callable[[Split], torch.Tensor]) -> dict[str, Split | None]:
-    return {name: Split(split.x, make(split)) for name, split in data.splits().items()}
+    return {name: split.retargeted(make) if hasattr(split, "retargeted") else Split(split.x, make(split))
+            for name, split in data.splits().items()}  # retargeted: a streamed split (data/streaming_source.py)
 
 
 @dataclass
@@ -115,6 +119,7 @@ class RawData:
     feature_names: list[str] | None = None
     description: str = ""
     vocab_size: int | None = None  # token inputs; when None it is read off the largest id
+    vocabulary: Any = None  # text inputs: the Vocabulary that `finish` fits on the training rows
     finish: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
 
@@ -135,7 +140,12 @@ class LoadContext:
 
 
 def resolve_path(path: str, base_dir: Path | None) -> Path:
-    """A path from a project file: '~' expanded, relative to the project's folder when known."""
+    """A path from a project file: '~' expanded, relative to the project's folder when known.
+    'example:NAME' is a data file shipped beside the examples (nnstudio/examples/NAME)."""
+    if path.startswith("example:"):
+        from nnstudio.examples import HERE
+
+        return HERE / path.removeprefix("example:")
     candidate = Path(path).expanduser()
     if not candidate.is_absolute() and base_dir is not None:
         candidate = Path(base_dir) / candidate

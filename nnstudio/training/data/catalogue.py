@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from nnstudio.layers.params import coerce_params
+from nnstudio.training.augment.parse import KEY as AUGMENT_KEY
+from nnstudio.training.augment.parse import augment_problems
 from nnstudio.training.data.arrays import NUMPY_SPEC
 from nnstudio.training.data.base import DatasetError, DatasetSpec, DataSplits, LoadContext, resolve_path
 from nnstudio.training.data.bundled import BUNDLED
@@ -22,13 +24,14 @@ from nnstudio.training.data.csv_dataset import CSV_SPEC
 from nnstudio.training.data.generated import GENERATED
 from nnstudio.training.data.images import IMAGE_FOLDER_SPEC
 from nnstudio.training.data.splits import MAX_HELD_OUT, assemble, seeded_generators
+from nnstudio.training.data.streaming import STREAM_KEYS, load_streamed, storage_plan, streaming_problems, with_storage
 from nnstudio.training.data.subsets import SUBSET_KEYS, Subset, apply_classes, subset_problems
 
 DATASETS: dict[str, DatasetSpec] = {
     spec.name: spec for spec in (*GENERATED, *BUNDLED, CSV_SPEC, NUMPY_SPEC, IMAGE_FOLDER_SPEC)
 }
 DEFAULT_DATASET = "spirals"
-SECTION_KEYS = ("name", "params", "val_fraction", "test_fraction", *SUBSET_KEYS)
+SECTION_KEYS = ("name", "params", "val_fraction", "test_fraction", *SUBSET_KEYS, AUGMENT_KEY, *STREAM_KEYS)
 
 Problem = tuple[str, str]
 
@@ -48,6 +51,8 @@ def dataset_problems(dataset: Any, base_dir: Path | None = None) -> list[Problem
     values, param_problems = _coerce_params(spec, dataset.get("params", {}))
     problems += param_problems + _fraction_problems(spec, dataset)
     problems += subset_problems(dataset, spec.task_for(values), spec.name)
+    problems += augment_problems(dataset)  # the transform list alone; data fit: training/augment/checks.py
+    problems += streaming_problems(dataset)  # streaming, corrupt, workers (data/streaming.py)
     if not param_problems and spec.check is not None:
         problems += spec.check(values)
     if not param_problems and base_dir is not None:
@@ -71,10 +76,13 @@ def fractions(dataset: dict[str, Any], spec: DatasetSpec) -> tuple[float, float]
 
 
 def load_dataset(dataset: dict[str, Any], seed: int, base_dir: Path | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> DataSplits:
+                 progress: Callable[[int, int], None] | None = None,
+                 stop: Callable[[], bool] | None = None) -> DataSplits:
     """Load, split and convert a dataset. The same section and seed give bitwise the same splits.
 
-    `progress`, when given, is called with (bytes read, total bytes) while a large file is read.
+    `progress`, when given, is called with (bytes read, total bytes) while a large file is read, or with (class
+    folders listed, class folders) while an image folder is scanned; `stop` returning True ends a scan.
+    Image folders and CSV files that do not fit in memory are streamed (dataset.streaming; data/streaming.py).
 
     A `classes` subset is taken before the split (the split shuffles the kept samples only); the
     `train_per_class` cap after it. Without either key nothing else changes, not even the split.
@@ -85,10 +93,14 @@ def load_dataset(dataset: dict[str, Any], seed: int, base_dir: Path | None = Non
     subset = Subset.from_section(dataset)
     data_rng, split_rng = seeded_generators(seed)
     context = LoadContext(rng=data_rng, base_dir=Path(base_dir) if base_dir else None, progress=progress)
+    val_fraction, test_fraction = fractions(dataset, spec)
+    plan = storage_plan(dataset, spec, values, context, stop)  # None: a dataset that is never streamed
+    if plan is not None and plan.stream:
+        return load_streamed(dataset, spec, values, context, plan, split_rng, val_fraction, test_fraction)
     raw = spec.load(values, context)
     raw = apply_classes(raw, subset, spec.name)
-    val_fraction, test_fraction = fractions(dataset, spec)
-    return assemble(raw, val_fraction, test_fraction, split_rng, subset.train_per_class)
+    data = assemble(raw, val_fraction, test_fraction, split_rng, subset.train_per_class)
+    return with_storage(data, plan.reason) if plan is not None else data
 
 
 def _spec_problems(name: Any, problems: list[Problem]) -> DatasetSpec | None:

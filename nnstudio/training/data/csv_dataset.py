@@ -4,6 +4,9 @@ A column is numeric when more than half of its present values are numbers; a str
 a column is reported with its line rather than silently turning the column into categories.
 Columns named in `categorical` are always categories. Rows whose target is missing are always
 dropped; the `missing` param decides what happens to rows with a missing feature.
+
+With `text_column` set, that column alone is the input: its text becomes `max_length` token ids through a
+vocabulary fitted on the training rows (data/text.py), for an Embedding layer.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from nnstudio.layers.params import ParamKind, ParamSpec, bool_param, choice_para
 from nnstudio.training.data.base import DatasetError, DatasetSpec, LoadContext, RawData, require_classes
 from nnstudio.training.data.csv_table import DELIMITERS, Table, is_missing, parse_number, read_table
 from nnstudio.training.data.splits import standardise
+from nnstudio.training.data.text import TOKENIZERS, Vocabulary, text_cells, text_finisher
 
 AUTO_CLASSES = 20  # auto task: integer targets with at most this many values are classes
 
@@ -172,6 +176,8 @@ def load_csv(values: dict[str, Any], context: LoadContext) -> RawData:
     if target not in table.positions:
         raise DatasetError(f"dataset.params.target: {path} has no column {target!r}; its columns are "
                            f"{_listing(table.header)}")
+    if values["text_column"].strip():
+        return _load_text(table, values, target)
     forced, ignored = set(_names(values["categorical"])), set(_names(values["ignore"]))
     _require_columns(table, _names(values["categorical"]), "categorical")
     _require_columns(table, _names(values["ignore"]), "ignore")
@@ -200,6 +206,33 @@ def load_csv(values: dict[str, Any], context: LoadContext) -> RawData:
                    finish=_finisher(columns, y, scale))
 
 
+def _load_text(table: Table, values: dict[str, Any], target: str) -> RawData:
+    """The text column as token ids (fitted on the training rows by `finish`) and the target as usual."""
+    column = values["text_column"].strip()
+    _require_columns(table, [column], "text_column")
+    if column == target:
+        raise DatasetError(f"dataset.params.text_column: {column!r} is the target column; name the column of text "
+                           "the model reads")
+    cells = text_cells(table, column)
+    keep = np.array([not is_missing(cell) for cell in table.column(target)])
+    if values["missing"] == "drop":
+        keep &= np.array([bool(cell) for cell in cells])
+    rows = np.flatnonzero(keep)
+    if len(rows) == 0:
+        raise DatasetError(f"{table.path}: every row misses its target or, with missing='drop', its text")
+    y, task, class_names = _target(table, target, rows.tolist(), values["task"])
+    vocabulary = Vocabulary(column, values["tokenizer"], values["max_length"], values["vocab_size"])
+    texts = [cells[i] for i in rows]
+    dropped = len(table.rows) - len(rows)
+    description = (f"{table.path.name}: {len(rows)} rows; column {column!r} as {values['tokenizer']} tokens "
+                   f"(at most {values['max_length']}, vocabulary of at most {values['vocab_size']} from the "
+                   f"training rows), target {target!r} ({task}).{f' {dropped} rows dropped.' if dropped else ''}")
+    return RawData(x=np.empty((len(rows), 0)), y=y, task=task, kind="tokens",
+                   num_classes=len(class_names) if class_names else None, class_names=class_names,
+                   description=description, vocab_size=values["vocab_size"], vocabulary=vocabulary,
+                   finish=text_finisher(texts, vocabulary, y, task == "regression" and values["scale_target"]))
+
+
 def _check(values: dict[str, Any]) -> list[tuple[str, str]]:
     return [] if values["path"].strip() else [("dataset.params.path", "choose a CSV file")]
 
@@ -222,6 +255,15 @@ CSV_SPEC = DatasetSpec(
         choice_param("delimiter", "auto", tuple(DELIMITERS), "Field separator; 'auto' guesses from the header."),
         int_param("max_categories", 50, "The most distinct values a text column may have.", 2, 10_000),
         bool_param("scale_target", True, "For regression, standardise the target with training statistics."),
+        ParamSpec("text_column", ParamKind.STRING, "", "A column of text to read as the input, tokenised for an "
+                  "Embedding (the other feature columns are then left out); empty: no text."),
+        choice_param("tokenizer", "word", TOKENIZERS, "With text_column: split the text into lower-cased words "
+                     "and punctuation marks, or into characters."),
+        int_param("max_length", 32, "With text_column: tokens kept per text (the Input's shape); shorter texts "
+                  "are padded with id 0.", 1, 4096),
+        int_param("vocab_size", 1000, "With text_column: ids in the vocabulary, padding (0) and unknown (1) "
+                  "included; the most frequent training tokens get the rest. The Embedding needs at least this "
+                  "many rows.", 3, 1_000_000),
     ),
     load=load_csv, kind="tabular", task=None, val_fraction=0.2, test_fraction=0.1,
     path_params=("path",), check=_check,

@@ -89,6 +89,7 @@ def assemble(raw: RawData, val_fraction: float, test_fraction: float,
         kind=raw.kind,
         description=f"{raw.description} Split: {sizes} samples.{cap}".strip(),
         vocab_size=(raw.vocab_size or int(x.max()) + 1) if x.dtype == np.int64 else None,
+        vocabulary=raw.vocabulary,
     )
 
 

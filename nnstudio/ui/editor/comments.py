@@ -83,7 +83,7 @@ class CommentItem(QGraphicsRectItem):
         self.setRect(0.0, 0.0, *comment.size)
         font = QFont(self.label.font())
         font.setBold(self.is_frame)
-        font.setPointSizeF(11.0 if self.is_frame else 9.5)
+        font.setPointSizeF(12.0 if self.is_frame else 10.5)
         self.label.setFont(font)
         self.label.setTextWidth(max(10.0, comment.size[0] - 2 * PAD))
         if self.label.toPlainText() != comment.text and not self.label.hasFocus():

@@ -39,6 +39,7 @@ class EdgeItem(QGraphicsItem):
         self.target = target
         self.label = ""
         self.has_problem = False
+        self.flow_pen: QPen | None = None  # the health overlay's gradient colour (health_overlay.py), else None
         self._static = QStaticText()
         self._static.setTextFormat(Qt.TextFormat.PlainText)
         self._label_size = (0.0, 0.0)
@@ -100,6 +101,12 @@ class EdgeItem(QGraphicsItem):
             self.update()
             self._notify_overview(_strip(self._ends))
 
+    def set_flow_pen(self, pen: QPen | None) -> None:
+        """Draw the link with `pen` (the gradient it carries back), or as usual with None."""
+        if pen != self.flow_pen:
+            self.flow_pen = pen
+            self.update()
+
     def _place_label(self) -> None:
         width, height = self._label_size
         middle = self._path.pointAtPercent(0.5)
@@ -128,7 +135,8 @@ class EdgeItem(QGraphicsItem):
         if self.isSelected():
             colour = style.SELECTION
         width = style.EDGE_WIDTH + (1.0 if self.isSelected() or self.has_problem else 0.0)
-        painter.setPen(QPen(colour, width))
+        plain = self.flow_pen is None or self.has_problem or self.isSelected()
+        painter.setPen(QPen(colour, width) if plain else self.flow_pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         if not self.label or option.levelOfDetailFromTransform(painter.worldTransform()) < style.LABEL_ZOOM:

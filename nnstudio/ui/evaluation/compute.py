@@ -19,6 +19,7 @@ import torch
 
 from nnstudio.layers.registry import Registry
 from nnstudio.metrics.classification_report import ClassificationMetrics
+from nnstudio.training.data.streaming import is_streamed
 from nnstudio.ui.evaluation.adversarial import AdversarialExamples, adversarial_examples
 from nnstudio.ui.evaluation.fewshot import FewShotSummary, fewshot_summary
 from nnstudio.ui.evaluation.gan import GanSamples, gan_samples
@@ -114,6 +115,10 @@ def evaluate_run(project_text: str, registry: Registry, base_dir: Path | None, c
     if job.recipe == "fewshot":
         result.fewshot = fewshot_summary(job, report)
         return result
+    if is_streamed(job.data):  # the sample views below need the whole split in memory
+        result.notes.append("Sample views left out: the dataset is streamed from disk (dataset.streaming); the "
+                            "metrics above cover the whole split.")
+        return result
     if job.compiled.objective is not None:
         _add_objective(result, job, report, chosen)
         return result
@@ -150,7 +155,8 @@ def _add_objective(result: EvaluationResult, job, report, chosen) -> None:
     x = chosen.x.numpy()
     if pages.probabilities is not None:
         _add_misclassified(result, x, pages.truth, pages.probabilities)
-        _add_head_report(result, report, pages)
+        if result.classification is None:  # evaluate_job already reports each head that decides per sample
+            _add_head_report(result, report, pages)
         if pages.binary:
             _binary_confusion(result, pages.truth, pages.probabilities)
     elif pages.predicted is not None:

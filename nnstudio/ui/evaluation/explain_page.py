@@ -152,9 +152,11 @@ class ExplainPage(QWidget):
             pixmap = QPixmap()
             pixmap.loadFromData(heatmap_png(attribution), "PNG")
             self.picture.setPixmap(pixmap)
+            self.picture.setVisible(True)
             self.bars.setVisible(False)
         else:
             self.picture.clear()
+            self.picture.setVisible(False)  # its stretch would push the bars to the bottom of the page
             self._draw_bars(attribution.features())
 
     def _draw_bars(self, rows: list[tuple[str, float]]) -> None:

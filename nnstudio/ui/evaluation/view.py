@@ -26,12 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.ui.evaluation.adversarial import AdversarialPage
+from nnstudio.ui.evaluation.adversarial import AdversarialTab
 from nnstudio.ui.evaluation.compute import EvaluationResult
 from nnstudio.ui.evaluation.explain_page import ExplainPage
 from nnstudio.ui.evaluation.fewshot import FewShotPage
 from nnstudio.ui.evaluation.gan import GanPage
 from nnstudio.ui.evaluation.images import ICON, sample_image, side_by_side, to_pixmap
+from nnstudio.ui.evaluation.inference_page import InferencePage
 from nnstudio.ui.evaluation.metrics_page import MetricsPage
 from nnstudio.ui.evaluation.objective import PriorSampler
 from nnstudio.ui.evaluation.projector import ProjectorPage
@@ -88,13 +89,15 @@ class EvaluationView(QWidget):
             widget.setMovement(QListView.Movement.Static)
             widget.setSpacing(6)
         self.mistakes_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.adversarial = AdversarialPage()
+        self.adversarial_tab = AdversarialTab()  # robust accuracy against ε above the attacked examples
+        self.adversarial = self.adversarial_tab.examples
         self.gan = GanPage()
         self.som = SomPage()
         self.fewshot = FewShotPage()
         self.metrics_page = MetricsPage()  # a classifier's per-class table, ROC/PR curves, reliability, top-k
         self.projector = ProjectorPage()  # any node's output over the split, by PCA or t-SNE
         self.explain_page = ExplainPage()  # one sample: the answer and an attribution map (Captum)
+        self.inference_page = InferencePage()  # one sample, picked, drawn or typed: every layer's output
         self.samples = SamplesPage()
         self.samples.seed_requested.connect(self._on_seed_requested)
         self.recon_grids = ReconstructionGrids()
@@ -149,8 +152,8 @@ class EvaluationView(QWidget):
             self.metrics_page.show_metrics(result.classification)
             self.tabs.addTab(self.metrics_page, "Metrics")
         if result.adversarial is not None:
-            self.adversarial.show_examples(result.adversarial, result.class_name)
-            self.tabs.addTab(self.adversarial, "Adversarial examples")
+            self.adversarial_tab.show_examples(result.adversarial, result.class_name)
+            self.tabs.addTab(self.adversarial_tab, "Adversarial examples")
         if result.truth is not None:
             self._show_scatter(result)
             self.tabs.addTab(self.scatter, "Predicted vs true")
@@ -169,6 +172,8 @@ class EvaluationView(QWidget):
             self.tabs.addTab(self.projector, "Projector")
             self.explain_page.set_source(result.projector)
             self.tabs.addTab(self.explain_page, "Explain")
+            self.inference_page.set_source(result.projector, result.split)
+            self.tabs.addTab(self.inference_page, "Try one sample")
 
     def _show_vae_page(self, result: EvaluationResult) -> bool:
         """Image reconstructions and prior samples on one page; False when the data are not images."""

@@ -14,10 +14,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnstudio.layers.params import ParamSpec, ParamValueError
 from nnstudio.ui.inspector.editors import ParamEditor, TextEditor, make_editor
+from nnstudio.ui.inspector.search_toggle import SEARCHABLE, SearchBinding, SearchRow
 from nnstudio.ui.inspector.wheel import guard_wheel
 
 OnChange = Callable[[str, Any], "str | None"]  # returns a reason to refuse, or None to accept
@@ -39,9 +40,11 @@ class ParamForm(QWidget):
     """One row per ParamSpec: label, editor, and a line for the reason a value was refused."""
 
     def __init__(self, specs: Iterable[ParamSpec], values: Mapping[str, Any], on_change: OnChange,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, search: SearchBinding | None = None) -> None:
         super().__init__(parent)
         self.specs = {spec.name: spec for spec in specs}
+        self.search = search  # with a binding, searchable params get a "Search" toggle (search_toggle.py)
+        self.search_rows: dict[str, SearchRow] = {}
         self._on_change = on_change
         self._values: dict[str, Any] = {}
         self._editors: dict[str, ParamEditor] = {}
@@ -78,9 +81,24 @@ class ParamForm(QWidget):
         column = QVBoxLayout(cell)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
-        column.addWidget(editor)
+        if self.search is not None and spec.kind in SEARCHABLE:
+            row = self.search_rows[spec.name] = SearchRow(spec, self.search, lambda n=spec.name: self._values.get(n))
+            line = QHBoxLayout()
+            line.addWidget(editor, 1)
+            line.addWidget(row.toggle)
+            column.addLayout(line)
+            column.addWidget(row.range)
+            column.addWidget(row.message)
+            row.message.setVisible(False)
+        else:
+            column.addWidget(editor)
         column.addWidget(message)
         return cell
+
+    def refresh_search(self) -> None:
+        """The project's search space changed (an edit elsewhere, an undo): show it."""
+        for row in self.search_rows.values():
+            row.refresh()
 
     # --- public ------------------------------------------------------------------------------
     def editor(self, name: str) -> ParamEditor:

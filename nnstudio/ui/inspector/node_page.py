@@ -21,6 +21,7 @@ from nnstudio.model.project import INIT_SCHEMES
 from nnstudio.ui.commands import RenameNodeCommand, SetNodeInitCommand, SetParamCommand
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector.form import ERROR_STYLE, ParamForm
+from nnstudio.ui.inspector.search_toggle import SearchBinding
 from nnstudio.ui.inspector.training_box import TrainingBox, shows_training
 from nnstudio.ui.inspector.wheel import guard_wheel
 
@@ -50,7 +51,8 @@ class NodePage(QWidget):
         layout.addWidget(self.identity_box)
         self.form: ParamForm | None = None
         if spec is not None and spec.params:
-            self.form = ParamForm(spec.params, node.params, self._set_param)
+            search = SearchBinding(document, lambda name: (document.graph.nodes[self.node_id].name, name))
+            self.form = ParamForm(spec.params, node.params, self._set_param, search=search)
             layout.addWidget(_boxed("Parameters", self.form))
         self.training: TrainingBox | None = None
         if shows_training(spec):

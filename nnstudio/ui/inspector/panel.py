@@ -218,6 +218,8 @@ class Inspector(QScrollArea):
     def _on_settings_changed(self, section: str) -> None:
         if isinstance(self.page, ProjectPage):
             self.page.refresh()
+        elif isinstance(self.page, NodePage) and section == "search" and self.page.form is not None:
+            self.page.form.refresh_search()
 
     def _on_analysis(self, analysis: Any) -> None:
         if isinstance(self.page, NodePage):

@@ -4,12 +4,17 @@ It is a ParamForm over three ParamSpecs, so values are checked and refused like 
 change is one SetNodeTrainingCommand (learning-rate steps of one spin-box drag merge into one undo step).
 Editors that cannot apply are disabled with the reason in their tooltip: statistics only matter for a frozen
 layer with batch norm, and a frozen layer gets no updates, so its learning-rate scale has no effect.
+
+While a run trains the document is locked, but the Frozen box stays live when the run can take changes
+(LIVE_RUNS has an entry for the document): ticking it freezes the layer in the running run from its next step,
+as a run event (training/interventions.py), never a document edit, so Undo and the project are untouched.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -34,6 +39,19 @@ NEEDS_FROZEN = "Only a frozen layer keeps its statistics fixed; freeze it first.
 NO_BATCH_NORM = "This layer has no batch norm, so it has no running statistics."
 FROZEN_LR = "A frozen layer gets no updates, so its learning-rate scale has no effect."
 LOCKED_TEXT = "training is running; stop it to change how this layer trains"
+LIVE_TIP = ("While the run trains, this freezes or unfreezes the layer in the run only, from its next step (a "
+            "marker on the plots shows where); the project keeps its own setting.")
+
+
+class LiveFreeze(Protocol):
+    """A run that can freeze and unfreeze nodes while it trains (ui/training/live_changes.py)."""
+
+    def frozen_nodes(self) -> set[str]: ...
+
+    def post_frozen(self, node_id: str, frozen: bool) -> str | None: ...
+
+
+LIVE_RUNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Document -> LiveFreeze while its run trains
 
 
 def has_batch_norm(spec: LayerSpec | None) -> bool:
@@ -71,7 +89,16 @@ class TrainingBox(QWidget):
     def training(self) -> NodeTraining:
         return self.document.graph.nodes[self.node_id].training
 
+    @property
+    def live(self) -> LiveFreeze | None:
+        return LIVE_RUNS.get(self.document) if self.locked else None
+
     def _change(self, name: str, value: Any) -> str | None:
+        if self.locked and name == "frozen" and self.live is not None:
+            problem = self.live.post_frozen(self.node_id, bool(value))
+            if problem is None:
+                self._update_enabled(live_frozen=bool(value))
+            return problem
         if self.locked:
             return LOCKED_TEXT
         if self.node_id not in self.document.graph.nodes:
@@ -82,24 +109,30 @@ class TrainingBox(QWidget):
         return None
 
     def refresh(self, training: NodeTraining) -> None:
-        """Show settings changed elsewhere (undo, redo, a file load); never pushes a command."""
-        self.form.set_values(_values(training))
-        self._update_enabled()
+        """Show settings changed elsewhere (undo, redo, a file load, a live change); never pushes a command."""
+        values = _values(training)
+        live = self.live
+        live_frozen = live is not None and self.node_id in live.frozen_nodes()
+        values["frozen"] = training.frozen or live_frozen
+        self.form.set_values(values)
+        self._update_enabled(live_frozen)
 
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
-        self._update_enabled()
+        self.refresh(self.training)
 
-    def _update_enabled(self) -> None:
+    def _update_enabled(self, live_frozen: bool = False) -> None:
         training = self.training
         stats, lr = self.form.editor("update_stats"), self.form.editor("lr_scale")
-        self.form.editor("frozen").setEnabled(not self.locked)
+        self.form.editor("frozen").setEnabled(not self.locked or self.live is not None)
+        self.form.editor("frozen").setToolTip(LIVE_TIP if self.live is not None else TRAINING_SPECS[0].doc)
         stats.setEnabled(not self.locked and training.frozen and self.batch_norm)
         stats.setToolTip(TRAINING_SPECS[1].doc if self.batch_norm and training.frozen
                          else NEEDS_FROZEN if self.batch_norm else NO_BATCH_NORM)
         lr.setEnabled(not self.locked and not training.frozen)
         lr.setToolTip(FROZEN_LR if training.frozen else TRAINING_SPECS[2].doc)
-        self.note.setText(_note(training))
+        self.note.setText("❄ Frozen in this run from its next step (a live change; the project is unchanged)."
+                          if live_frozen and not training.frozen else _note(training))
         self.note.setVisible(bool(self.note.text()))
 
 

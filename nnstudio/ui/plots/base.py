@@ -26,6 +26,17 @@ NORMAL_WIDTH = 1.0  # 1-pixel pens take Qt's fast path; wider ones cost ~5x per 
 HIGHLIGHT_WIDTH = 3.0
 FADED_ALPHA = 70
 OVERLAY_STYLE = Qt.PenStyle.DashLine
+# Compared runs keep each curve's colour (blue is train, orange validation, in every run) and differ by line:
+# the first run solid, the next dashed, dotted, dash-dot, dash-dot-dot. Five stay tellable apart.
+RUN_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
+              Qt.PenStyle.DashDotDotLine)
+MAX_COMPARED = len(RUN_STYLES)
+RUN_STYLE_WORDS = ("solid", "dashed", "dotted", "dash-dot", "dash-dot-dot")
+
+
+def run_style(index: int) -> Qt.PenStyle:
+    """The line of the `index`-th compared run (0: the first, solid)."""
+    return RUN_STYLES[index % len(RUN_STYLES)]
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#333333")
 

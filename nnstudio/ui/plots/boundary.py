@@ -33,6 +33,9 @@ class BoundaryGrid:
     step: int = 0
     num_classes: int = 2
     image: np.ndarray | None = None  # region_image(self), when the training thread has made it already
+    # each small hidden layer's units over the same plane, as RGBA thumbnails [units, s, s, 4] by node id
+    # (ui/training/units.py); the canvas draws them under their nodes, as TF Playground draws its neurons
+    units: dict[str, np.ndarray] | None = None
 
 
 def with_image(grid: BoundaryGrid) -> BoundaryGrid:

@@ -1,6 +1,7 @@
 """Run-level curves: loss (train and validation), each loss term, task metrics, and the learning rate.
 
-Each view draws a primary run and, optionally, an overlay run (dashed, same colours) for comparison. A graph
+Each view draws a primary run and, for a comparison, up to four more in the same colours, each with its own line
+(dashed, dotted, …; base.RUN_STYLES). A graph
 with loss nodes gets a second loss plot, "Loss terms", with one colour per loss node (see terms.py); plain
 projects never show it. Several heads get one colour each in the metric plots, named after the head.
 """
@@ -11,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
 
-from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour, lighter
+from nnstudio.ui.plots.base import CurvePlot, colour, lighter, run_style
 from nnstudio.ui.plots.series import RunSeries, moving_average
 from nnstudio.ui.plots.terms import TermsPlot
 
@@ -49,7 +50,7 @@ def draw_runs(plot: CurvePlot, runs: list[tuple[RunSeries, str]], curves: list[t
                 continue
             key = f"{name}|{index}"
             keep.append(key)
-            style = OVERLAY_STYLE if index else Qt.PenStyle.SolidLine
+            style = run_style(index)
             plot.curve(key, f"{label}{suffix}", pen_colour, style, width)
             series = run.get(name)
             y = transform(name, series.y) if transform is not None else series.y

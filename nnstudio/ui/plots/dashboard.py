@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.ui.plots.base import CurvePlot
+from nnstudio.ui.plots.base import MAX_COMPARED, RUN_STYLE_WORDS, CurvePlot
 from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
 from nnstudio.ui.plots.curves import LOSS_CURVES, LearningRateView, LossView, MetricView, draw_runs
 from nnstudio.ui.plots.gan import GanTab
@@ -166,7 +166,8 @@ class LivePlots(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
         self.primary: RunSeries | None = None
-        self.overlay: RunSeries | None = None
+        self.overlay: RunSeries | None = None  # the second compared run, if any (the rest are in `compared`)
+        self.compared: list[tuple[RunSeries, str]] = []  # every compared run after the first, with its name
         self.labels = ("", "")
         self.selected: list[str] = []
         self.step_range: int | None = None
@@ -194,11 +195,19 @@ class LivePlots(QWidget):
     def show_run(self, primary: RunSeries | None, label: str = "", overlay: RunSeries | None = None,
                  overlay_label: str = "") -> None:
         """Set the run(s) to draw, then redraw the visible tab."""
-        self.primary, self.overlay = primary, overlay
-        self.labels = (label, overlay_label)
+        self.compare_runs([(primary, label), *([(overlay, overlay_label)] if overlay is not None else [])])
+
+    def compare_runs(self, runs: list[tuple[RunSeries | None, str]]) -> None:
+        """Draw up to MAX_COMPARED runs together: the same colours, one line style each (solid, dashed, …)."""
+        runs = runs[:MAX_COMPARED]
+        primary, label = runs[0] if runs else (None, "")
+        self.primary, self.compared = primary, [(run, name) for run, name in runs[1:] if run is not None]
+        self.overlay = self.compared[0][0] if self.compared else None
+        self.labels = (label, self.compared[0][1] if self.compared else "")
         shown = f"Showing {label}" if label else ""
-        if overlay is not None:
-            shown += f" (solid) against {overlay_label} (dashed)"
+        if self.compared:
+            names = [label, *(name for _, name in self.compared)]
+            shown = "Comparing " + ", ".join(f"{name} ({RUN_STYLE_WORDS[i]})" for i, name in enumerate(names))
         self.caption.setText(shown)
         found = detect_recipe(primary)
         if found is not None or (primary is not None and primary.start):
@@ -208,9 +217,8 @@ class LivePlots(QWidget):
     def runs(self) -> list[tuple[RunSeries, str]]:
         runs = []
         if self.primary is not None:
-            runs.append((self.primary, f" · {self.labels[0]}" if self.overlay is not None else ""))
-        if self.overlay is not None:
-            runs.append((self.overlay, f" · {self.labels[1]}"))
+            runs.append((self.primary, f" · {self.labels[0]}" if self.compared else ""))
+        runs += [(run, f" · {name}") for run, name in self.compared]
         return runs
 
     def refresh(self) -> None:

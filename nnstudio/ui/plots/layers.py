@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour, set_title
+from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour, run_style, set_title
 from nnstudio.ui.plots.heatmap import Heatmap
 from nnstudio.ui.plots.layout import unsqueezable
 from nnstudio.ui.plots.series import RunSeries, resample_histograms
@@ -22,7 +22,7 @@ STAT_TITLES = (("mean", "Mean activation"), ("std", "Activation spread (std)"),
 
 
 def draw_layer_curves(plot: CurvePlot, runs: Runs, kind: str, suffix_key: str = "") -> None:
-    """One curve per layer of `kind` (e.g. grads) and statistic suffix, for each run; overlays dashed."""
+    """One curve per layer of `kind` (e.g. grads) and statistic suffix, for each run; each run its own line."""
     keep = []
     for index, (run, suffix) in enumerate(runs):
         for position, node_id in enumerate(run.layer_ids(kind)):
@@ -31,7 +31,7 @@ def draw_layer_curves(plot: CurvePlot, runs: Runs, kind: str, suffix_key: str = 
                 continue
             key = f"{node_id}|{index}"
             keep.append(key)
-            style = OVERLAY_STYLE if index else Qt.PenStyle.SolidLine
+            style = run_style(index)
             plot.curve(key, f"{run.layer_name(node_id)}{suffix}", colour(position), style)
             series = run.get(name)
             plot.set_data(key, series.x, series.y, token=(id(run), len(series)))

@@ -4,6 +4,9 @@ Every few steps (and at most `max_rate` times a second) the model classifies a r
 range in eval mode under torch.no_grad(); only the small class and confidence arrays, and their colours
 (90x90 RGBA, made here rather than on the GUI thread), travel to the GUI.
 Eval mode draws no random numbers, so the run's results are unchanged by watching it.
+
+With `units`, the pass runs node by node and also keeps each small hidden layer's units over the plane, as
+thumbnails for the canvas (units.py); for an MLP of a few layers that costs well under a millisecond more.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ import time
 import numpy as np
 import torch
 
+from nnstudio.training.inference import NodeRecorder
 from nnstudio.training.job import TrainingJob
 from nnstudio.ui.plots.boundary import BoundaryGrid, with_image
+from nnstudio.ui.training.units import unit_maps
 
 RESOLUTION = 90  # cells per side: smooth enough to read, ~8k points per forward pass
 MARGIN = 0.1  # share of the data's range added on each side
@@ -39,8 +44,11 @@ class BoundaryProbe:
     """Predicts a grid of points with the job's model; `compute(step)` returns a BoundaryGrid."""
 
     def __init__(self, job: TrainingJob, device: torch.device, threshold: float, resolution: int = RESOLUTION,
-                 max_rate: float = 12.0) -> None:
+                 max_rate: float = 12.0, units: bool = True) -> None:
         self.module = job.compiled.module
+        self.units = units
+        self.types = dict(job.types)
+        self.final = job.compiled.output_nodes[0] if job.compiled.output_nodes else None
         self.task = job.task
         self.num_classes = job.data.num_classes or 2
         self.threshold = threshold
@@ -61,8 +69,15 @@ class BoundaryProbe:
         self._last = time.perf_counter()
         was_training = self.module.training
         self.module.eval()
+        maps = None
         try:
-            output = self.module(self.points).float()
+            if self.units:
+                recorder = NodeRecorder(self.module)
+                output = recorder.run(self.points)
+                output = (output[0] if isinstance(output, (tuple, list)) else output).float()
+                maps = unit_maps(recorder.outputs, self.shape, self.types, self.final)
+            else:
+                output = self.module(self.points).float()
         finally:
             self.module.train(was_training)
         if self.task == "binary":
@@ -77,4 +92,4 @@ class BoundaryProbe:
             count = self.num_classes
         return with_image(BoundaryGrid(classes.cpu().numpy().reshape(self.shape),
                                        confidence.cpu().numpy().reshape(self.shape), self.x_range, self.y_range,
-                                       step, count))
+                                       step, count, units=maps or None))

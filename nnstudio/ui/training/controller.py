@@ -112,6 +112,8 @@ class TrainingController(QObject):
         menu = self.window.menuBar().addMenu("&Training")
         specs = (("train", "&Train", "F5", self.train, "Train the model as it is now"),
                  ("pause", "&Pause / Resume", "F6", self.toggle_pause, "Pause the run, or resume it"),
+                 ("step", "Step &Once", "F8", self.step_once, "While paused: run one batch, show its numbers and "
+                  "pause again"),
                  ("stop", "&Stop", "Shift+F5", self.stop, "Stop the run and keep a checkpoint"),
                  ("check", "&Check…", "F7", self.check, "Sanity checks: initial loss, overfit one batch, LR range, "
                   "gradient check"))
@@ -238,6 +240,9 @@ class TrainingController(QObject):
             bench.resume()
         else:
             bench.pause()
+
+    def step_once(self) -> None:
+        self._bench().actions.live.step_once()
 
     def stop(self) -> None:
         self._bench().stop()

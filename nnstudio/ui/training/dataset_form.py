@@ -2,8 +2,9 @@
 
 Choosing another dataset replaces the section with that dataset's defaults (its params differ); every
 other change sets one key. Path params get a Browse button. Classification data also shows the subset
-keys (`classes`, `train_per_class`); clearing one removes it from the section. All changes are undoable
-commands.
+keys (`classes`, `train_per_class`); clearing one removes it from the section. Below them, the augmentation
+list (`augment`, kept when another dataset is chosen) and its preview of augmented samples. All changes are
+undoable commands.
 """
 
 from __future__ import annotations
@@ -16,17 +17,21 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QPushButton, QVBox
 
 from nnstudio.analysis.diagnostics import Diagnostic
 from nnstudio.layers.params import ParamSpec, ParamValueError, float_param
+from nnstudio.training.augment import KEY as AUGMENT_KEY
 from nnstudio.training.data import DATASETS, DEFAULT_DATASET, DatasetSpec
 from nnstudio.training.data.base import GROUPS
 from nnstudio.training.data.catalogue import fractions
 from nnstudio.training.data.splits import MAX_HELD_OUT
 from nnstudio.training.data.subsets import LABELLED_TASKS, SUBSET_KEYS, SUBSET_PARAMS, classes_problem
+from nnstudio.training.settings import parse_settings
 from nnstudio.ui.commands import SetSectionCommand
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector import ParamForm
 from nnstudio.ui.inspector.editors import NONE_TEXT, IntEditor, TextEditor
 from nnstudio.ui.inspector.wheel import guard_wheel
+from nnstudio.ui.training.augment_form import AugmentEditor
 from nnstudio.ui.training.commands import SetSettingCommand, push_setting
+from nnstudio.ui.training.preview import AugmentPreview
 
 FOLDER_PARAMS = {("image_folder", "path")}
 ALL_TEXT = "all"  # what an absent subset key means: every class, every training sample
@@ -117,12 +122,27 @@ class DatasetEditor(QWidget):
         layout.addWidget(self.choice)
         layout.addWidget(self.summary)
         layout.addLayout(self.params_host)
+        heading = QLabel("Augmentation (training batches only)")
+        heading.setStyleSheet("font-weight: bold; margin-top: 4px;")
+        self.augment = AugmentEditor(document)
+        self.augment_preview = AugmentPreview(self._augment_context)
+        layout.addWidget(heading)
+        layout.addWidget(self.augment)
+        layout.addWidget(self.augment_preview)
         self._shown: str | None = None
         self.refresh()
 
     def set_document(self, document: Document) -> None:
         self.document = document
+        self.augment.set_document(document)
         self.refresh()
+
+    def _augment_context(self) -> tuple[dict[str, Any], int, Path | None]:
+        """What the augmentation preview draws from: this section (named, as the main preview loads it)."""
+        section = dict(self.section)
+        section.setdefault("name", self.current_spec().name)
+        seed = parse_settings(self.document.project.training)[0].seed
+        return section, seed, self.document.path.parent if self.document.path is not None else None
 
     @property
     def section(self) -> dict[str, Any]:
@@ -149,6 +169,8 @@ class DatasetEditor(QWidget):
         self.fractions.set_values({"val_fraction": val, "test_fraction": test})
         self.subset.set_values(subset_values(self.section))
         self.subset.setVisible(subset_applies(spec, self.section))
+        self.augment.refresh()
+        self.augment_preview.refresh()
 
     def _fractions_ok(self) -> bool:
         return all(isinstance(self.section.get(k, 0.0), (int, float)) for k in ("val_fraction", "test_fraction"))
@@ -190,7 +212,8 @@ class DatasetEditor(QWidget):
             self.refresh()
             return
         if name != self.section.get("name"):
-            self.document.push(SetSectionCommand(self.document, "dataset", {"name": name}))
+            kept = {AUGMENT_KEY: self.section[AUGMENT_KEY]} if AUGMENT_KEY in self.section else {}
+            self.document.push(SetSectionCommand(self.document, "dataset", {"name": name, **kept}))
 
     def _param_changed(self, name: str, value: Any) -> str | None:
         refused = self._refusal()
@@ -237,6 +260,8 @@ class DatasetEditor(QWidget):
     def set_locked(self, locked: bool) -> None:
         self.locked = locked
         self.choice.setEnabled(not locked)
+        self.augment.set_locked(locked)
+        self.augment_preview.set_locked(locked)
         for widget in [self.params, self.fractions, self.subset, *self.browse]:
             if widget is not None:
                 widget.setEnabled(not locked)
@@ -245,6 +270,8 @@ class DatasetEditor(QWidget):
         """Put dataset problems (param="dataset.params.x" or "dataset.x") under their fields."""
         for form in (self.params, self.fractions, self.subset):
             form.clear_problems()
+        self.augment.show_problems([(d.param or "", d.message.split(": ", 1)[-1]) for d in diagnostics
+                                    if (d.param or "").startswith(f"dataset.{AUGMENT_KEY}")])
         for diagnostic in diagnostics:
             place = diagnostic.param or ""
             message = diagnostic.message.split(": ", 1)[-1]

@@ -72,6 +72,7 @@ class RunControls(QWidget):
     pause_clicked = Signal()
     resume_clicked = Signal()
     stop_clicked = Signal()
+    step_clicked = Signal()  # while paused: one more batch (training/interventions.py)
     details_clicked = Signal()
     clear_mark_clicked = Signal()
 
@@ -82,14 +83,17 @@ class RunControls(QWidget):
         self.pause = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPause), "Pause")
         self.resume = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay), "Resume")
         self.stop = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), "Stop")
+        self.step = QPushButton(style.standardIcon(QStyle.StandardPixmap.SP_MediaSkipForward), "Step")
         for name, button, signal in (("train", self.train, self.train_clicked),
                                      ("pause", self.pause, self.pause_clicked),
                                      ("resume", self.resume, self.resume_clicked),
+                                     ("step", self.step, self.step_clicked),
                                      ("stop", self.stop, self.stop_clicked)):
             button.setObjectName(f"training_{name}")
             button.clicked.connect(signal)
         self.train.setToolTip("Train the model as it is now (F5). The canvas is locked while it trains.")
         self.stop.setToolTip("Stop after the current step and keep a checkpoint (it can be resumed).")
+        self.step.setToolTip("Run one more batch, update the plots with its numbers, and pause again (F8).")
         self.progress = LazyProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
@@ -117,7 +121,7 @@ class RunControls(QWidget):
         self.details.clicked.connect(self.details_clicked)
         self.clear_mark.clicked.connect(self.clear_mark_clicked)
         buttons = QHBoxLayout()
-        for button in (self.train, self.pause, self.resume, self.stop):
+        for button in (self.train, self.pause, self.resume, self.step, self.stop):
             buttons.addWidget(button)
         buttons.addWidget(self.progress, 1)
         info = QHBoxLayout()  # the throughput and ETA beside the status, so the buttons' row fits a narrow window
@@ -144,6 +148,8 @@ class RunControls(QWidget):
         self.resume.setVisible(state == "paused")
         self.pause.setEnabled(state in ("running", "preparing"))
         self.resume.setEnabled(state == "paused")
+        self.step.setVisible(state == "paused")
+        self.step.setEnabled(state == "paused")
         self.stop.setEnabled(state in ("preparing", "running", "pausing", "paused"))
 
     def show_progress(self, progress: Progress) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QMessageBox
 
 from nnstudio.ui.plots.series import RunSeries
 from nnstudio.ui.runs import RunRecord, RunStore
+from nnstudio.ui.training.live_changes import LiveChanges
 from nnstudio.ui.training.run_places import RunPlaces
 from nnstudio.ui.training.worker import RunRequest
 
@@ -53,6 +54,7 @@ class RunActions:
         self.confirm = self._ask  # replaced in tests: (title, text) -> bool
         self.places = RunPlaces(bench)
         self.compress_dialog = None  # the Compress… dialog last opened, kept alive while it shows
+        self.live = LiveChanges(bench)  # LR, freeze and Step while a run trains; change markers on the plots
 
     def clear_view(self) -> None:
         """Another project was opened: nothing of the previous one's runs stays on screen (progress, plots,
@@ -70,6 +72,7 @@ class RunActions:
         bench.error_details = ""
         bench.shown_records = []
         bench.plots.show_run(None)
+        self.live.markers.clear()
         bench.plots.set_step_range(None)
         bench.plots.set_boundary_available(False)
         evaluation = bench.evaluation
@@ -96,16 +99,18 @@ class RunActions:
         series, records = self._series(record, self.places.shown_store())
         self.bench.shown_records = records
         self.bench.plots.show_run(series, record.name)
+        self.live.show_records(records)
         self.bench.plots.set_step_range(None)
         self.bench.plots.set_boundary_available(False)
         self.bench.tabs.setCurrentWidget(self.bench.plots)
 
-    def compare(self, first: RunRecord, second: RunRecord) -> None:
+    def compare(self, chosen: list[RunRecord]) -> None:
+        """Several runs on the same plots (RunsPanel sends 2 to MAX_COMPARED, the newest first)."""
         store = self.places.shown_store()
-        primary, records = self._series(first, store)
-        overlay, _ = self._series(second, store)
-        self.bench.shown_records = records
-        self.bench.plots.show_run(primary, first.name, overlay, second.name)
+        series = [self._series(record, store) for record in chosen]
+        self.bench.shown_records = series[0][1]
+        self.bench.plots.compare_runs([(runs, record.name) for (runs, _), record in zip(series, chosen, strict=True)])
+        self.live.show_records(series[0][1])  # the change markers of the first (solid) run
         self.bench.plots.set_step_range(None)
         self.bench.plots.set_boundary_available(False)
         self.bench.tabs.setCurrentWidget(self.bench.plots)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnstudio.ui.plots.base import MAX_COMPARED
 from nnstudio.ui.runs import RunRecord, UnsavedSession
 
 NUMBER_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -36,7 +37,7 @@ def describe_settings(record: RunRecord) -> str:
 
 class RunsPanel(QWidget):
     show_requested = Signal(object)  # RunRecord
-    compare_requested = Signal(object, object)  # two RunRecords: solid and dashed
+    compare_requested = Signal(object)  # 2 to MAX_COMPARED RunRecords, newest first: solid, dashed, dotted, …
     evaluate_requested = Signal(object)
     load_requested = Signal(object)
     resume_requested = Signal(object)
@@ -78,7 +79,7 @@ class RunsPanel(QWidget):
         self.tree.itemDoubleClicked.connect(lambda *_: self._emit_one(self.show_requested))
         self.buttons = {
             "show": QPushButton("Show curves"),
-            "compare": QPushButton("Compare two"),
+            "compare": QPushButton("Compare"),
             "evaluate": QPushButton("Evaluate"),
             "load": QPushButton("Load weights into editor"),
             "resume": QPushButton("Resume"),
@@ -87,7 +88,8 @@ class RunsPanel(QWidget):
         }
         tips = {
             "show": "Draw this run's curves in the Live tab.",
-            "compare": "Select two runs: the first is drawn solid, the second dashed, on the same plots.",
+            "compare": f"Select 2 to {MAX_COMPARED} runs (Ctrl-click): they are drawn on the same plots in the same "
+                       "colours, the newest solid, then dashed, dotted, dash-dot and dash-dot-dot.",
             "evaluate": "Score the run's best weights on its held-out data.",
             "load": "Use the run's weights for the model in the editor (matched by layer name).",
             "resume": "Continue a stopped run from its last checkpoint, optimizer state included.",
@@ -169,16 +171,16 @@ class RunsPanel(QWidget):
             signal.emit(chosen[0])
 
     def _emit_compare(self) -> None:
-        chosen = self.selected()
-        if len(chosen) == 2:
-            self.compare_requested.emit(chosen[1], chosen[0])  # the newer run solid, the older dashed
+        chosen = sorted(self.selected(), key=lambda record: record.number, reverse=True)  # the newest first
+        if 2 <= len(chosen) <= MAX_COMPARED:
+            self.compare_requested.emit(chosen)
 
     def _update_buttons(self) -> None:
         chosen = self.selected()
         one = chosen[0] if len(chosen) == 1 else None
         idle = one is not None and one.number != self.active
         self.buttons["show"].setEnabled(one is not None)
-        self.buttons["compare"].setEnabled(len(chosen) == 2)
+        self.buttons["compare"].setEnabled(2 <= len(chosen) <= MAX_COMPARED)
         self.buttons["evaluate"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
         self.buttons["load"].setEnabled(idle and (one.checkpoint("best") or one.checkpoint("last")) is not None)
         self.buttons["compress"].setEnabled(self.buttons["evaluate"].isEnabled())

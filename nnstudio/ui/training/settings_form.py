@@ -20,6 +20,7 @@ from nnstudio.layers.params import ParamSpec, ParamValueError
 from nnstudio.training.settings import TrainingSettings, applies, parse_settings, specs_of
 from nnstudio.ui.document import Document
 from nnstudio.ui.inspector import ParamForm
+from nnstudio.ui.inspector.search_toggle import SearchBinding
 from nnstudio.ui.training.commands import push_setting
 from nnstudio.ui.training.form_values import SPIN_LIMIT, editable, from_form, to_form
 from nnstudio.ui.training.recipe_form import RecipeEditor
@@ -83,8 +84,9 @@ class TrainingSettingsEditor(QWidget):
         self.recipe = RecipeEditor(document)
         self.groups["recipe"] = Collapsible("Recipe", self.recipe, expanded=True)
         layout.addWidget(self.groups["recipe"])
+        self.bindings = [SearchBinding(document, lambda name: (None, f"training.{name}"))]
         general = ParamForm([editable(s) for s in specs_of(TrainingSettings)], self._shown("", values),
-                            lambda n, v: self._changed("", n, v))
+                            lambda n, v: self._changed("", n, v), search=self.bindings[0])
         self.forms[""] = general
         layout.addWidget(general)
         for f in fields(TrainingSettings):
@@ -93,8 +95,10 @@ class TrainingSettingsEditor(QWidget):
             cls = f.metadata["section"]
             self._originals[f.name] = {s.name: s for s in specs_of(cls)}
             specs = [editable(s, NAME_LABELS.get(f.name, "") if s.name == "name" else "") for s in specs_of(cls)]
+            binding = SearchBinding(document, lambda name, section=f.name: (None, f"training.{section}.{name}"))
+            self.bindings.append(binding)
             form = ParamForm(specs, self._shown(f.name, values[f.name]),
-                             lambda n, v, section=f.name: self._changed(section, n, v))
+                             lambda n, v, section=f.name: self._changed(section, n, v), search=binding)
             self.forms[f.name] = form
             self._classes[f.name] = cls
             group = Collapsible(SECTION_TITLES.get(f.name, f.name), form, f.name in OPEN_AT_START)
@@ -104,6 +108,8 @@ class TrainingSettingsEditor(QWidget):
 
     def set_document(self, document: Document) -> None:
         self.document = document
+        for binding in self.bindings:
+            binding.document = document
         self.refresh()
 
     def _values(self) -> dict[str, Any]:
@@ -133,6 +139,7 @@ class TrainingSettingsEditor(QWidget):
         values = self._values()
         for section, form in self.forms.items():
             form.set_values(self._shown(section, values[section] if section else values))
+            form.refresh_search()
         self._show_applicable(values)
 
     def _show_applicable(self, values: dict[str, Any]) -> None:

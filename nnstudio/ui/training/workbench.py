@@ -19,11 +19,14 @@ from nnstudio.analysis.diagnostics import Diagnostic
 from nnstudio.io import dumps
 from nnstudio.training.settings import parse_settings
 from nnstudio.ui.background import GuiThreadCollector
+from nnstudio.ui.editor.unit_thumbnails import UnitThumbnails
 from nnstudio.ui.evaluation.runner import EvaluationRunner
 from nnstudio.ui.evaluation.view import EvaluationView
 from nnstudio.ui.plots.dashboard import LivePlots
 from nnstudio.ui.plots.layout import ScrollTabs
 from nnstudio.ui.runs import RunStore
+from nnstudio.ui.search.panel import SearchPanel
+from nnstudio.ui.training.health_scrubber import HealthFeed
 from nnstudio.ui.training.marker import NodeMarker
 from nnstudio.ui.training.panel import RunControls, SettingsPanel
 from nnstudio.ui.training.preview import DatasetLoader
@@ -48,6 +51,7 @@ TRAINING_SWITCH_INTERVAL_S = 0.0001
 class Workbench(QObject):
     run_started = Signal(object)  # RunSession
     run_finished = Signal(object)  # RunOutcome
+    records_shown = Signal(object)  # the records list the plots (and the canvas's health badges) now show
 
     def __init__(self, window, runs_root: Path | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -69,10 +73,15 @@ class Workbench(QObject):
         self.tabs.addTab(self.plots, "Live")
         self.tabs.addTab(self.evaluation, "Evaluation")
         self.tabs.addTab(self.runs, "Runs")
+        self.search = SearchPanel(self.document)  # a study of the project's search space, in the background
+        self.search.trial_finished.connect(self.refresh_runs)
+        self.tabs.addTab(self.search, "Search")
         self.dock_body = QWidget()
         layout = QVBoxLayout(self.dock_body)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.controls)
+        self.health = HealthFeed(self)  # badges on the canvas, the time scrubber and the findings
+        layout.addWidget(self.health.panel)
         layout.addWidget(self.tabs, 1)
         self.loader = DatasetLoader(self)
         self.evaluator = EvaluationRunner(self)
@@ -112,6 +121,15 @@ class Workbench(QObject):
         self.evaluation.sample_runner = self.evaluator.sample
         self.shown_records: list[dict] = []
 
+    @property
+    def shown_records(self) -> list[dict]:
+        return self._shown_records
+
+    @shown_records.setter
+    def shown_records(self, records: list[dict]) -> None:
+        self._shown_records = records
+        self.records_shown.emit(records)
+
     def set_document(self, document) -> None:
         """Follow the window's document (a file was opened); a running run keeps its own snapshot."""
         old = self.document
@@ -124,6 +142,7 @@ class Workbench(QObject):
             signal.connect(slot)
         self.bridge.set_document(document)
         self.settings_panel.set_document(document)
+        self.search.set_document(document)
         self.marker.clear()
         self.bridge.set_run([])
         self.request_preview(now=True)
@@ -147,7 +166,7 @@ class Workbench(QObject):
 
     # --- checks and preview ------------------------------------------------------------------
     def _on_settings_changed(self, section: str) -> None:
-        if section == "training":
+        if section in ("training", "search"):  # a setting's "Search" toggle shows the search section
             self.settings_panel.settings.refresh()
         if section == "dataset":
             self.settings_panel.dataset.refresh()
@@ -237,6 +256,7 @@ class Workbench(QObject):
         self.plots.set_recipe(recipe_section(session.record.training)[0])
         self.plots.set_step_range(None)
         self.plots.boundary.clear()  # the tab stays where it is until the run says whether it has a boundary
+        UnitThumbnails.of(self.window.view).clear()
         self.tabs.setCurrentWidget(self.plots)
         session.started.connect(lambda info, s=session: self._on_started(s, info))
         session.updated.connect(lambda update, s=session: self._on_update(s, update))
@@ -290,6 +310,7 @@ class Workbench(QObject):
                 self.controls.progress.setFormat(self.controls.progress.format() + " · pausing…")
         if update.boundary is not None:
             self.plots.show_boundary(update.boundary)
+            UnitThumbnails.of(self.window.view).show(update.boundary.units)  # hidden units, under their nodes
         if update.records and self.plots.primary is session.series and not self._plot_timer.isActive():
             self._plot_timer.start()  # coalesces this update's redraw with the next ones
 
@@ -368,8 +389,9 @@ class Workbench(QObject):
     # --- selection ---------------------------------------------------------------------------
     def _update_boundary_wanted(self, *_args) -> None:
         """Grids are computed on the training thread only while someone can see them."""
-        if self.session is not None:
-            self.session.worker.boundary_wanted = self.plots.boundary_tab.isVisible()
+        if self.session is not None:  # the boundary tab, or the canvas with its unit thumbnails
+            self.session.worker.boundary_wanted = (self.plots.boundary_tab.isVisible()
+                                                   or self.window.view.isVisible())
 
     def _on_canvas_selection(self, node_ids: list[str]) -> None:
         if self.window.view.document is not self.document:
@@ -396,3 +418,4 @@ class Workbench(QObject):
             QCoreApplication.sendPostedEvents(session)  # deliver `finished`, so the run record is saved
         self.loader.shutdown()
         self.evaluator.shutdown()
+        self.search.shutdown(wait_ms)

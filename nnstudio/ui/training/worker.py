@@ -117,6 +117,33 @@ class TrainingWorker(QObject):
         if trainer is not None:
             trainer.resume()
 
+    # --- live changes (any thread; training/interventions.py checks and queues them) -----------
+    def _interventions(self):
+        with self._lock:
+            return self.trainer.interventions if self.trainer is not None else None
+
+    def post_lr(self, lr: float) -> str | None:
+        """A new learning rate from the next step; the reason it cannot be, or None."""
+        from nnstudio.training.interventions import NOT_STARTED
+
+        live = self._interventions()
+        return NOT_STARTED if live is None else live.post_lr(lr)
+
+    def post_frozen(self, node_id: str, frozen: bool) -> str | None:
+        from nnstudio.training.interventions import NOT_STARTED
+
+        live = self._interventions()
+        return NOT_STARTED if live is None else live.post_frozen(node_id, frozen)
+
+    def frozen_nodes(self) -> set[str]:
+        live = self._interventions()
+        return live.frozen_nodes() if live is not None else set()
+
+    def step_once(self) -> bool:
+        """While paused: one more batch, then paused again (its statistics are sampled and sent)."""
+        live = self._interventions()
+        return live is not None and live.step_once()
+
     # --- the run (worker thread) -----------------------------------------------------------
     @Slot()
     def run(self) -> None:
@@ -217,6 +244,8 @@ class TrainingWorker(QObject):
         if record.get("kind") == "step" and isinstance(record.get("loss"), (int, float)):
             self._loss = float(record["loss"])
         self.coalescer.add_record(record)
+        if record.get("kind") == "intervention":  # a live change shows at once, also while paused
+            self._flush()
 
     def _on_step(self, info) -> None:
         if not self.coalescer.due():

@@ -80,7 +80,7 @@ class Clamped(nn.Module):
         self.fc = nn.Linear(4, 4)
 
     def forward(self, x):
-        return torch.clamp(self.fc(x), 0, 1)
+        return torch.clamp(self.fc(x), min=0.5)
 
 
 class OwnParameter(nn.Module):
@@ -238,8 +238,8 @@ def test_first_linear_gives_the_input_size(models: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize(("name", "shape", "expected"), [
-    ("Clamped", "4", r"fx node 'clamp' \(models.py:\d+: return torch.clamp\(self.fc\(x\), 0, 1\)\): torch.clamp "
-                     r"has no"),
+    ("Clamped", "4", r"fx node 'clamp' \(models.py:\d+: return torch.clamp\(self.fc\(x\), min=0.5\)\): clamping "
+                     r"with only one bound"),
     ("OwnBuffer", "4", r"fx node 'add' .*self.offset is a constant tensor \(a buffer\), not a parameter"),
     ("SharedParameter", "4", r"self.w is used by 2 nodes \('linear', 'linear_1'\), sharing its weights"),
     ("Branching", "4", r"torch.fx cannot trace Branching"),

@@ -32,6 +32,7 @@ def test_the_boundary_fills_its_plot_with_the_grid_not_padding(qtbot, training_a
     bench.window.resize(1400, 900)
     assert bench.train()
     app.wait_finished()
+    bench.window.perspectives.split.setSizes([0, 1400])  # the plots' whole width: the canvas folded away
     plots.tabs.setCurrentWidget(plots.boundary_tab)
     qtbot.wait(20)
     grid = plots.boundary.grid

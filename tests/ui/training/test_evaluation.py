@@ -56,7 +56,7 @@ def test_regression_has_predicted_vs_true(tmp_path, view):
     assert result.truth is not None and len(result.truth) == len(result.predicted) == result.count
     view.show_result(result, "Run 1")
     titles = [view.tabs.tabText(i) for i in range(view.tabs.count())]
-    assert titles == ["Predicted vs true", "Projector", "Explain"]
+    assert titles == ["Predicted vs true", "Projector", "Explain", "Try one sample"]
     assert "R²" in view.metrics.text()
 
 

@@ -34,6 +34,6 @@ def test_panels_are_built_after_the_first_paint(qtbot, tmp_path):
     window.show()
     qtbot.waitUntil(lambda: controller.bench is not None, timeout=60_000)
     assert controller.training_dock.widget() is controller.bench.dock_body
-    assert [a.shortcut().toString() for a in controller.actions.values()] == ["F5", "F6", "Shift+F5", "F7"]
+    assert [a.shortcut().toString() for a in controller.actions.values()] == ["F5", "F6", "F8", "Shift+F5", "F7"]
     assert len(window.findChildren(TrainingController)) == 1, "the main window installs exactly one"
     controller.bench.shutdown()

@@ -141,6 +141,28 @@ def test_two_runs_overlaid(qtbot, training_app):
     assert bench.store().runs() == []
 
 
+def test_three_runs_compared_each_with_its_own_line(qtbot, training_app):
+    """Issue 12: the Runs tab overlays any number of runs (up to five tellable apart), not just two."""
+    app = training_app()
+    bench = app.bench
+    for count, lr in enumerate((0.01, 0.03, 0.1), start=1):
+        app.document.project.training = {**app.document.project.training, "optimizer": {"lr": lr}}
+        assert bench.train()
+        app.wait_finished(count)
+    bench.tabs.setCurrentWidget(bench.runs)
+    bench.runs.select([1])
+    assert not bench.runs.buttons["compare"].isEnabled()
+    bench.runs.select([1, 2, 3])
+    assert bench.runs.buttons["compare"].isEnabled()
+    click(qtbot, bench.runs.buttons["compare"])
+    loss = bench.plots.curves.loss.plot
+    styles = [loss.curves[f"epoch/val_loss|{i}"].opts["pen"].style() for i in range(3)]
+    assert styles == [Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine]
+    colours = {loss.curves[f"epoch/val_loss|{i}"].opts["pen"].color().name() for i in range(3)}
+    assert len(colours) == 1  # validation is orange in every run
+    assert bench.plots.caption.text() == "Comparing Run 3 (solid), Run 2 (dashed), Run 1 (dotted)"
+
+
 def test_load_weights_into_a_changed_graph_and_train_from_them(qtbot, training_app):
     from nnstudio.ui.commands import SetParamCommand
 
