@@ -17,7 +17,14 @@ import torch
 from torch import nn
 
 from nnstudio.metrics.layers import node_modules
-from nnstudio.training.inference import InferenceError, check_sample, field_names, input_label, integer_input
+from nnstudio.training.inference import (
+    InferenceError,
+    check_sample,
+    encode_text,
+    field_names,
+    input_label,
+    integer_input,
+)
 
 if TYPE_CHECKING:
     from nnstudio.training.job import TrainingJob
@@ -102,8 +109,11 @@ def vocabulary(job: TrainingJob) -> tuple[int | None, str]:
 
 
 def token_sample(job: TrainingJob, text: str) -> torch.Tensor:
-    """Token ids separated by commas or spaces; one out of the vocabulary is named by its position."""
+    """Token ids separated by commas or spaces; one out of the vocabulary is named by its position. A model
+    trained on a CSV text column also takes the text itself, tokenised with its own vocabulary (issue 16)."""
     parts = [part for part in re.split(r"[\s,;]+", text.strip()) if part]
+    if getattr(job.data, "vocabulary", None) is not None and not all(_whole(part) for part in parts):
+        return check_sample(job, encode_text(text, job)[0].numpy(), "typed text")
     size, owner = vocabulary(job)
     ids = []
     for position, part in enumerate(parts):
@@ -119,3 +129,7 @@ def token_sample(job: TrainingJob, text: str) -> torch.Tensor:
     if len(ids) != count:
         raise InferenceError(f"token ids: {len(ids)} given, but {input_label(job)} takes {count}")
     return check_sample(job, np.asarray(ids, dtype=np.int64), "token ids")
+
+
+def _whole(text: str) -> bool:
+    return text.lstrip("-").isdigit()

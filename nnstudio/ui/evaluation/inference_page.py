@@ -227,7 +227,9 @@ class InferencePage(QWidget):
         elif editor == "tokens":
             size, owner = vocabulary(job)
             count = int(np.prod(job.data.input_shape))
-            self.tokens_hint.setText(f"{count} whole numbers separated by spaces or commas"
+            text = "the text itself (it is tokenised with the training vocabulary), or " \
+                if getattr(job.data, "vocabulary", None) is not None else ""
+            self.tokens_hint.setText(f"Type {text}{count} whole numbers separated by spaces or commas"
                                      + (f" from 0 to {size - 1}; {owner}" if size else ""))
 
     def _set_range(self) -> None:
