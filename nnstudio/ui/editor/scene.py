@@ -211,7 +211,8 @@ class EditorScene(QGraphicsScene):
     def mousePressEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         self.cancel_interaction()
         if event.button() == Qt.MouseButton.LeftButton:
-            port = self.port_at(event.scenePos())
+            # a note drawn over a port is what the user sees, and clicks
+            port = None if self._note_on_top(event.scenePos()) else self.port_at(event.scenePos())
             if port is not None:
                 event.accept()
                 if self.read_only:
@@ -226,6 +227,11 @@ class EditorScene(QGraphicsScene):
             self.interaction = MoveInteraction(self, grabber, event.scenePos())
         elif event.button() == Qt.MouseButton.LeftButton and isinstance(grabber, CommentItem):
             self.interaction = comment_interaction(self, grabber, event.scenePos())
+
+    def _note_on_top(self, pos: QPointF) -> bool:
+        top = next(iter(self.items(pos)), None)
+        owner = top.parentItem() if top is not None and not isinstance(top, CommentItem) else top
+        return isinstance(owner, CommentItem) and not owner.is_frame
 
     def mouseMoveEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self.interaction is not None:

@@ -19,7 +19,7 @@ import torch
 from nnstudio.training.inference import NodeRecorder
 from nnstudio.training.job import TrainingJob
 from nnstudio.ui.plots.boundary import BoundaryGrid, with_image
-from nnstudio.ui.training.units import unit_maps
+from nnstudio.ui.training.units import hidden_nodes, unit_maps
 
 RESOLUTION = 90  # cells per side: smooth enough to read, ~8k points per forward pass
 MARGIN = 0.1  # share of the data's range added on each side
@@ -46,9 +46,8 @@ class BoundaryProbe:
     def __init__(self, job: TrainingJob, device: torch.device, threshold: float, resolution: int = RESOLUTION,
                  max_rate: float = 12.0, units: bool = True) -> None:
         self.module = job.compiled.module
-        self.units = units
-        self.types = dict(job.types)
-        self.final = job.compiled.output_nodes[0] if job.compiled.output_nodes else None
+        self.hidden = hidden_nodes(job) if units else set()
+        self.units = bool(self.hidden)  # no small hidden layer: one plain forward pass, and no thumbnails
         self.task = job.task
         self.num_classes = job.data.num_classes or 2
         self.threshold = threshold
@@ -75,7 +74,7 @@ class BoundaryProbe:
                 recorder = NodeRecorder(self.module)
                 output = recorder.run(self.points)
                 output = (output[0] if isinstance(output, (tuple, list)) else output).float()
-                maps = unit_maps(recorder.outputs, self.shape, self.types, self.final)
+                maps = unit_maps(recorder.outputs, self.shape, self.hidden)
             else:
                 output = self.module(self.points).float()
         finally:

@@ -20,16 +20,25 @@ WHITE = np.array([255, 255, 255], dtype=np.float32)
 SKIPPED_TYPES = ("Input", "Output", "Target")
 
 
-def unit_maps(outputs: dict[str, torch.Tensor], shape: tuple[int, int], types: dict[str, str],
-              final: str | None) -> dict[str, np.ndarray]:
-    """RGBA thumbnails [units, THUMB, THUMB, 4] per node, for the nodes with one value per unit and point."""
+def hidden_nodes(job) -> set[str]:
+    """The nodes that get thumbnails: one value per unit, at most MAX_UNITS units (from shape inference), and
+    hidden, so neither an Input nor what feeds an Output (the logits are the boundary plot's business)."""
+    graph = job.compiled.analysis.structure
+    outputs = set(job.compiled.output_nodes)
+    feeding = {edge.source.node for node in outputs for edges in graph.incoming.get(node, {}).values()
+               for edge in edges}
+    return {node for (node, _), t in job.compiled.analysis.shapes.outputs.items()
+            if len(t.shape) == 1 and 1 <= t.shape[0] <= MAX_UNITS and job.types.get(node, "") not in SKIPPED_TYPES
+            and node not in outputs and node not in feeding}
+
+
+def unit_maps(outputs: dict[str, torch.Tensor], shape: tuple[int, int], nodes: set[str]) -> dict[str, np.ndarray]:
+    """RGBA thumbnails [units, THUMB, THUMB, 4] per node of `nodes` (hidden_nodes), from their grid outputs."""
     rows, cols = shape
     step = max(1, rows // THUMB)
     found: dict[str, np.ndarray] = {}
     for node_id, value in outputs.items():
-        if node_id == final or types.get(node_id, "") in SKIPPED_TYPES:
-            continue
-        if value.dim() != 2 or value.shape[0] != rows * cols or not 1 <= value.shape[1] <= MAX_UNITS:
+        if node_id not in nodes or value.dim() != 2 or value.shape[0] != rows * cols:
             continue
         grid = value.detach().float().T.reshape(value.shape[1], rows, cols)[:, ::step, ::step].cpu().numpy()
         found[node_id] = colour_units(grid)

@@ -389,9 +389,9 @@ class Workbench(QObject):
     # --- selection ---------------------------------------------------------------------------
     def _update_boundary_wanted(self, *_args) -> None:
         """Grids are computed on the training thread only while someone can see them."""
-        if self.session is not None:  # the boundary tab, or the canvas with its unit thumbnails
-            self.session.worker.boundary_wanted = (self.plots.boundary_tab.isVisible()
-                                                   or self.window.view.isVisible())
+        if self.session is not None:  # the boundary tab; the canvas, for its unit thumbnails
+            self.session.worker.boundary_wanted = self.plots.boundary_tab.isVisible()
+            self.session.worker.canvas_wanted = self.window.view.isVisible()
 
     def _on_canvas_selection(self, node_ids: list[str]) -> None:
         if self.window.view.document is not self.document:

@@ -93,6 +93,7 @@ class TrainingWorker(QObject):
         self._batch_size = 1
         self._loss: float | None = None
         self.boundary_wanted = True  # set from the GUI thread: False while the boundary is not on screen
+        self.canvas_wanted = False  # set from the GUI thread: the canvas is on screen (for the unit thumbnails)
         self._probe = None  # the run's BoundaryProbe, when it has a boundary to draw
 
     # --- control (any thread) --------------------------------------------------------------
@@ -253,7 +254,8 @@ class TrainingWorker(QObject):
         self._flush(info.epoch, info.step)
 
     def _on_boundary(self, probe, step: int) -> None:
-        if self.boundary_wanted and probe.due():
+        # the canvas alone asks for grids only when it has unit thumbnails to show (small hidden layers)
+        if (self.boundary_wanted or (self.canvas_wanted and probe.units)) and probe.due():
             self.coalescer.set_boundary(probe.compute(step))
 
     def _on_paused(self, info) -> None:

@@ -135,3 +135,16 @@ def test_a_locked_canvas_refuses_new_comments(canvas):
     canvas.document.lock("a run is training")
     canvas.view.add_comment("note")
     assert not canvas.scene.comment_layer.items
+
+
+def test_a_note_over_a_port_is_dragged_not_the_port(make_canvas):
+    canvas = make_canvas(mlp().project)
+    relu = canvas.node_named("relu")
+    port = canvas.port(relu, "in", True).scenePos()
+    canvas.scene.comment_layer.add("note", port - QPointF(40, 20))
+    note = only_comment(canvas)
+    assert note.sceneBoundingRect().contains(port)
+    start = note.comment.position
+    canvas.drag(port, port + QPointF(0, -100))
+    assert note.comment.position == (start[0], start[1] - 100)
+    assert canvas.scene.interaction is None and canvas.document.undo_stack.undoText() == "Move 1 comment"

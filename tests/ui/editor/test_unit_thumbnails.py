@@ -70,3 +70,10 @@ def test_a_pixmap_holds_the_units_own_colours():
     first, second = (pixmap.toImage() for pixmap in pixmaps(units))
     assert first.pixelColor(1, 1).getRgb()[:3] == (245, 147, 34)
     assert second.pixelColor(2, 3).getRgb()[:3] == (8, 119, 189)
+
+
+def test_wide_layers_get_no_thumbnails_and_a_plain_forward_pass():
+    _, job = spirals_job(width=64)
+    probe = BoundaryProbe(job, torch.device("cpu"), decision_threshold(job.settings.loss, job.task))
+    assert not probe.units
+    assert probe.compute(step=1).units is None
