@@ -27,16 +27,29 @@ HIGHLIGHT_WIDTH = 3.0
 FADED_ALPHA = 70
 OVERLAY_STYLE = Qt.PenStyle.DashLine
 # Compared runs keep each curve's colour (blue is train, orange validation, in every run) and differ by line:
-# the first run solid, the next dashed, dotted, dash-dot, dash-dot-dot. Five stay tellable apart.
+# the first run solid, the next dashed, dotted, dash-dot, dash-dot-dot; from the sixth on the five repeat, each
+# round thicker (run_width), so any number of runs can be compared and the legends and caption name each one.
 RUN_STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine,
               Qt.PenStyle.DashDotDotLine)
-MAX_COMPARED = len(RUN_STYLES)
+MAX_COMPARED = 20  # a sanity cap: twenty runs' curves on one plot are already a thicket
 RUN_STYLE_WORDS = ("solid", "dashed", "dotted", "dash-dot", "dash-dot-dot")
+ROUND_WIDTH = 1.5  # added to a curve's width for each repeat of the five styles
 
 
 def run_style(index: int) -> Qt.PenStyle:
     """The line of the `index`-th compared run (0: the first, solid)."""
     return RUN_STYLES[index % len(RUN_STYLES)]
+
+
+def run_width(index: int, width: float) -> float:
+    """A curve's width for the `index`-th compared run: thicker for each repeat of the styles."""
+    return width + ROUND_WIDTH * (index // len(RUN_STYLES))
+
+
+def run_style_word(index: int) -> str:
+    """How the caption names the `index`-th run's line: 'dashed', 'thick dashed' from the sixth run on, …"""
+    weight = ("", "thick ", "thicker ", "thickest ")[min(index // len(RUN_STYLES), 3)]
+    return weight + RUN_STYLE_WORDS[index % len(RUN_STYLES)]
 
 pg.setConfigOptions(antialias=False, background="w", foreground="#333333")
 

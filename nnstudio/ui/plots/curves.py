@@ -12,7 +12,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
 
-from nnstudio.ui.plots.base import CurvePlot, colour, lighter, run_style
+from nnstudio.ui.plots.base import CurvePlot, colour, lighter, run_style, run_width
 from nnstudio.ui.plots.series import RunSeries, moving_average
 from nnstudio.ui.plots.terms import TermsPlot
 
@@ -39,7 +39,7 @@ def _label(metric: str) -> str:
 
 def draw_runs(plot: CurvePlot, runs: list[tuple[RunSeries, str]], curves: list[tuple[str, str, str, float]],
               transform=None, force: bool = False) -> None:
-    """Draw `curves` (series name, label, colour, width) for each (run, suffix); the 2nd run is dashed.
+    """Draw `curves` (series name, label, colour, width) for each (run, suffix); each run its own line.
 
     A curve whose run and length are unchanged since the last draw is skipped unless `force` is set.
     """
@@ -50,8 +50,7 @@ def draw_runs(plot: CurvePlot, runs: list[tuple[RunSeries, str]], curves: list[t
                 continue
             key = f"{name}|{index}"
             keep.append(key)
-            style = run_style(index)
-            plot.curve(key, f"{label}{suffix}", pen_colour, style, width)
+            plot.curve(key, f"{label}{suffix}", pen_colour, run_style(index), run_width(index, width))
             series = run.get(name)
             y = transform(name, series.y) if transform is not None else series.y
             plot.set_data(key, series.x, y, token=None if force else (id(run), len(series)))

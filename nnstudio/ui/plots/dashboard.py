@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnstudio.ui.plots.base import MAX_COMPARED, RUN_STYLE_WORDS, CurvePlot
+from nnstudio.ui.plots.base import MAX_COMPARED, CurvePlot, run_style_word
 from nnstudio.ui.plots.boundary import BoundaryGrid, BoundaryView
 from nnstudio.ui.plots.curves import LOSS_CURVES, LearningRateView, LossView, MetricView, draw_runs
 from nnstudio.ui.plots.gan import GanTab
@@ -198,7 +198,7 @@ class LivePlots(QWidget):
         self.compare_runs([(primary, label), *([(overlay, overlay_label)] if overlay is not None else [])])
 
     def compare_runs(self, runs: list[tuple[RunSeries | None, str]]) -> None:
-        """Draw up to MAX_COMPARED runs together: the same colours, one line style each (solid, dashed, …)."""
+        """Draw any number of runs (up to MAX_COMPARED) together: the same colours, one line each (base.run_style)."""
         runs = runs[:MAX_COMPARED]
         primary, label = runs[0] if runs else (None, "")
         self.primary, self.compared = primary, [(run, name) for run, name in runs[1:] if run is not None]
@@ -207,7 +207,7 @@ class LivePlots(QWidget):
         shown = f"Showing {label}" if label else ""
         if self.compared:
             names = [label, *(name for _, name in self.compared)]
-            shown = "Comparing " + ", ".join(f"{name} ({RUN_STYLE_WORDS[i]})" for i, name in enumerate(names))
+            shown = "Comparing " + ", ".join(f"{name} ({run_style_word(i)})" for i, name in enumerate(names))
         self.caption.setText(shown)
         found = detect_recipe(primary)
         if found is not None or (primary is not None and primary.start):

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour, run_style, set_title
+from nnstudio.ui.plots.base import OVERLAY_STYLE, CurvePlot, colour, run_style, run_width, set_title
 from nnstudio.ui.plots.heatmap import Heatmap
 from nnstudio.ui.plots.layout import unsqueezable
 from nnstudio.ui.plots.series import RunSeries, resample_histograms
@@ -31,8 +31,8 @@ def draw_layer_curves(plot: CurvePlot, runs: Runs, kind: str, suffix_key: str = 
                 continue
             key = f"{node_id}|{index}"
             keep.append(key)
-            style = run_style(index)
-            plot.curve(key, f"{run.layer_name(node_id)}{suffix}", colour(position), style)
+            plot.curve(key, f"{run.layer_name(node_id)}{suffix}", colour(position), run_style(index),
+                       run_width(index, 1.0))
             series = run.get(name)
             plot.set_data(key, series.x, series.y, token=(id(run), len(series)))
     plot.remove_missing(keep)

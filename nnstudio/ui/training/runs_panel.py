@@ -89,7 +89,8 @@ class RunsPanel(QWidget):
         tips = {
             "show": "Draw this run's curves in the Live tab.",
             "compare": f"Select 2 to {MAX_COMPARED} runs (Ctrl-click): they are drawn on the same plots in the same "
-                       "colours, the newest solid, then dashed, dotted, dash-dot and dash-dot-dot.",
+                       "colours, the newest solid, then dashed, dotted, dash-dot and dash-dot-dot, then the same "
+                       "five again, thicker.",
             "evaluate": "Score the run's best weights on its held-out data.",
             "load": "Use the run's weights for the model in the editor (matched by layer name).",
             "resume": "Continue a stopped run from its last checkpoint, optimizer state included.",

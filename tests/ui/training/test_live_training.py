@@ -142,7 +142,7 @@ def test_two_runs_overlaid(qtbot, training_app):
 
 
 def test_three_runs_compared_each_with_its_own_line(qtbot, training_app):
-    """Issue 12: the Runs tab overlays any number of runs (up to five tellable apart), not just two."""
+    """Issue 12: the Runs tab overlays any number of runs, not just two."""
     app = training_app()
     bench = app.bench
     for count, lr in enumerate((0.01, 0.03, 0.1), start=1):
