@@ -76,13 +76,29 @@ def open_storage(url: str) -> Any:
             folder = Path(url.removeprefix("sqlite:///")).parent
             if not folder.is_dir():
                 raise OSError(f"no folder {folder}")
-            storage = optuna.storages.RDBStorage(url)
+            storage = _rdb_storage(optuna, url)
             _write_ahead(storage.engine)
             return storage
         return optuna.storages.RDBStorage(url)
     except Exception as exc:  # SQLAlchemy's and the drivers' errors: one line naming the URL
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SearchError(f"--storage {url}: cannot open it ({detail})") from None
+
+
+def _rdb_storage(optuna: Any, url: str, attempts: int = 5) -> Any:
+    """RDBStorage, retried: two workers opening a new SQLite file at once both create its schema, and the
+    second's insert of the schema version fails (UNIQUE constraint failed: alembic_version.version_num) or finds
+    the file locked; a moment later the schema is there and the open succeeds."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(attempts):
+        try:
+            return optuna.storages.RDBStorage(url)
+        except (IntegrityError, OperationalError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _write_ahead(engine: Any) -> None:
