@@ -30,15 +30,14 @@ class Sampled:
 def suggest(trial: Any, dims: list[Dimension]) -> dict[str, Any]:
     """One value per dimension from an optuna.Trial, keyed by the dimension's label."""
     params: dict[str, Any] = {}
-    for dim in dims:
-        if dim.kind == "float":
-            params[dim.label] = trial.suggest_float(dim.label, dim.low, dim.high, log=dim.log, step=dim.step)
-        elif dim.kind in ("int", "repeat"):
+    for dim in dims:  # how each kind samples is declared in tables.DIMENSION_KINDS (whole, flag, numeric)
+        categories = dim.categories()
+        if categories is not None:
+            params[dim.label] = trial.suggest_categorical(dim.label, categories)
+        elif dim.whole:
             params[dim.label] = trial.suggest_int(dim.label, dim.low, dim.high, step=dim.step or 1, log=dim.log)
-        elif dim.kind == "choice":
-            params[dim.label] = trial.suggest_categorical(dim.label, list(dim.choices))
         else:
-            params[dim.label] = trial.suggest_categorical(dim.label, [True, False])
+            params[dim.label] = trial.suggest_float(dim.label, dim.low, dim.high, log=dim.log, step=dim.step)
     return params
 
 

@@ -56,18 +56,27 @@ class Dimension:
         prefix = "keep" if self.kind == "optional" else "repeat"
         return f"{prefix}:{'+'.join(self.block.names)}"
 
+    @property
+    def whole(self) -> bool:
+        return DIMENSION_KINDS[self.kind].whole
+
+    def categories(self) -> list[Any] | None:
+        """The values of a categorical dimension (a choice, or kept/bypassed); None for a number range."""
+        if DIMENSION_KINDS[self.kind].flag:
+            return [True, False]
+        return list(self.choices) if not DIMENSION_KINDS[self.kind].numeric else None
+
     def grid_values(self) -> list[Any] | None:
         """Every value of a finite dimension, for the grid sampler; None for a float range without a step."""
-        if self.kind == "choice":
-            return list(self.choices)
-        if self.kind == "optional":
-            return [True, False]
-        if self.kind == "float" and self.step is None:
+        categories = self.categories()
+        if categories is not None:
+            return categories
+        if not self.whole and self.step is None:
             return None
         step = self.step or 1
         count = math.floor((self.high - self.low) / step + 1e-9) + 1
         values = [self.low + i * step for i in range(count)]
-        return [int(v) for v in values] if self.kind in ("int", "repeat") else [round(v, 12) for v in values]
+        return [int(v) for v in values] if self.whole else [round(v, 12) for v in values]
 
     def describe(self) -> str:
         if self.kind == "choice":

@@ -16,6 +16,7 @@ from nnstudio.model.project import Project
 from nnstudio.search.space import Dimension, Problem, SearchSpace, parse_space
 from nnstudio.search.tables import (
     DEFAULT_TRIALS,
+    DIMENSION_KINDS,
     DIRECTIONS,
     PRUNERS,
     SAMPLERS,
@@ -112,7 +113,7 @@ def compatibility(study: StudySettings, dims: list[Dimension]) -> list[Problem]:
         return [("search.study.pruner", "pruning needs one objective: Optuna cannot compare partly trained "
                  "trials on a Pareto front; use pruner none with search.study.second")]
     if spec.numeric_only:
-        other = [d.label for d in dims if d.kind in ("choice", "optional")]
+        other = [d.label for d in dims if not DIMENSION_KINDS[d.kind].numeric]
         if other:
             return [(place, f"{study.sampler} samples number ranges only; {', '.join(other)} "
                      f"{'is a choice' if len(other) == 1 else 'are choices'}: use tpe or random")]

@@ -20,6 +20,8 @@ class DimensionKind:
     optional: tuple[str, ...] = ()
     structure: bool = False  # changes the graph (a block kept or bypassed, repeated) rather than a value
     numeric: bool = True  # a number range: what CMA-ES can sample
+    whole: bool = False  # its values are whole numbers (sampled with suggest_int)
+    flag: bool = False  # its values are True and False (kept or bypassed)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -30,13 +32,13 @@ DIMENSION_KINDS: dict[str, DimensionKind] = {kind.name: kind for kind in (
     DimensionKind("float", "a number in [low, high]; log spaces it logarithmically (low must then be > 0); "
                   "step makes it a grid", ("low", "high"), ("param", "node", "log", "step")),
     DimensionKind("int", "a whole number in [low, high], every step (default 1); log spaces it logarithmically",
-                  ("low", "high"), ("param", "node", "log", "step")),
+                  ("low", "high"), ("param", "node", "log", "step"), whole=True),
     DimensionKind("choice", "one of the listed values (numbers, strings or booleans)", ("choices",),
                   ("param", "node"), numeric=False),
     DimensionKind("optional", "a block of nodes kept or bypassed (its input then feeds its consumers)",
-                  ("nodes",), structure=True, numeric=False),
+                  ("nodes",), structure=True, numeric=False, flag=True),
     DimensionKind("repeat", "a block of nodes repeated low..high times in series (0 bypasses it)",
-                  ("nodes", "low", "high"), structure=True),
+                  ("nodes", "low", "high"), structure=True, whole=True),
 )}
 
 
